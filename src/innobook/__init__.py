@@ -1,0 +1,1 @@
+"""Analysis code and build pipeline for the book."""

@@ -1,0 +1,110 @@
+"""Build benchmark: prints timings, asserts nothing (see the README for the targets).
+
+All builds run in a scratch copy of the project, in one run of this command:
+
+1. clean build (execute every notebook with papermill, render the site);
+2. no-op rebuild (nothing changed);
+3. rebuild after editing one notebook (and how many notebooks re-ran);
+4. the same book rendered by Jupyter Book's own execution (``execute_notebooks: force``)
+   of the same parameterised notebooks, for comparison.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+IGNORE = shutil.ignore_patterns(".venv", "_build", "generated", "_vendor", ".git", "node_modules",
+                                "__pycache__", ".pytest_cache", "test-artifacts")
+
+
+def _copy_project(root: Path, dest: Path) -> Path:
+    shutil.copytree(root, dest, ignore=IGNORE)
+    return dest
+
+
+def _timed(cmd: list[str], cwd: Path, env: dict) -> tuple[float, str]:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return seconds, proc.stdout
+
+
+def _executed(output: str) -> int:
+    m = re.search(r"executed (\d+)", output)
+    return int(m.group(1)) if m else -1
+
+
+def _edit_one_notebook(copy: Path) -> str:
+    """Append a harmless cell to the first notebook of the run list; return its name."""
+    import nbformat
+
+    runs = yaml.safe_load((copy / "notebooks" / "runs.yml").read_text())["runs"]
+    name = runs[0]["notebook"]
+    path = copy / "notebooks" / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("# edited by the benchmark"))
+    nb.cells[-1].pop("id", None)
+    nbformat.write(nb, path)
+    return name
+
+
+def _jupyter_book_own_execution(copy: Path, env: dict) -> float:
+    """Render the same notebooks with Jupyter Book executing them itself."""
+    import nbformat
+    import papermill as pm
+
+    from .params import load_declarations, load_runs
+
+    runs = load_runs(copy, load_declarations(copy))
+    generated = copy / "book" / "generated"
+    for run in runs:
+        nb = pm.parameterize_notebook(nbformat.read(run.notebook.path, as_version=4), run.parameters)
+        nbformat.write(nb, generated / f"{run.run_id}.ipynb")
+    config = yaml.safe_load((copy / "_config.yml").read_text())
+    config["execute"]["execute_notebooks"] = "force"
+    config["execute"]["timeout"] = 600
+    (copy / "_config_force.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    out = copy / "_build" / "jb-force"
+    shutil.rmtree(out, ignore_errors=True)
+    jb = str(Path(sys.executable).with_name("jupyter-book"))
+    seconds, _ = _timed([jb, "build", str(copy), "--config", str(copy / "_config_force.yml"),
+                         "--path-output", str(out), "-n", "--keep-going"], copy, env)
+    return seconds
+
+
+def bench(root: Path, include_jupyter_book: bool = True) -> int:
+    with tempfile.TemporaryDirectory(prefix="innobook-bench-") as tmp:
+        copy = _copy_project(root, Path(tmp) / "book")
+        env = {**os.environ, "INNOBOOK_ROOT": str(copy)}
+        build = [sys.executable, "-m", "innobook", "build"]
+        rows = []
+        t, out = _timed(build, copy, env)
+        rows.append(("clean build", t, _executed(out)))
+        t, out = _timed(build, copy, env)
+        rows.append(("no-op rebuild", t, _executed(out)))
+        edited = _edit_one_notebook(copy)
+        t, out = _timed(build, copy, env)
+        rows.append((f"rebuild after editing {edited}", t, _executed(out)))
+        if include_jupyter_book:
+            rows.append(("Jupyter Book's own execution (force)", _jupyter_book_own_execution(copy, env), None))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"\nBuild benchmark ({cores} cores)\n")
+    print(f"{'step':<44} {'seconds':>8} {'notebooks executed':>19}")
+    print("-" * 73)
+    for label, seconds, executed in rows:
+        shown = "" if executed is None else str(executed)
+        print(f"{label:<44} {seconds:8.1f} {shown:>19}")
+    print("\nTargets: no-op rebuild within 5 s; editing one notebook re-executes exactly that "
+          "notebook; clean build faster than Jupyter Book's own execution.")
+    return 0

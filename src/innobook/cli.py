@@ -1,0 +1,89 @@
+"""Command line: ``python -m innobook <verb>``.
+
+Verbs
+  build    execute what changed and build the site into _build/html
+  check    validate data and every parameter set, run nothing
+  run      execute one notebook with other parameters into a separate folder
+  verify   re-execute everything and compare key results with tests/expected/
+  bench    time clean, no-op and one-notebook rebuilds against Jupyter Book's own execution
+  serve    preview _build/html on localhost
+
+Exit codes: 0 success, 1 a notebook or the site build failed, 2 bad input
+(parameters, data, or command line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .build import BuildError, build, preflight, project_root
+from .params import parse_cli_value
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m innobook", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="verb", required=True)
+
+    b = sub.add_parser("build", help="execute what changed and build the site")
+    b.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebooks (default: cores)")
+    b.add_argument("--force", action="store_true", help="re-execute every notebook and rebuild the site")
+
+    sub.add_parser("check", help="validate data and parameters; run nothing")
+
+    r = sub.add_parser("run", help="execute one notebook with other parameters, outside the book")
+    r.add_argument("notebook", help="e.g. notebooks/rnd_growth.ipynb")
+    r.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                   metavar=("NAME", "VALUE"), help="a parameter (value parsed as YAML)")
+    r.add_argument("--out", type=Path, default=None, help="output folder (default _build/runs/...)")
+
+    v = sub.add_parser("verify", help="re-execute everything and compare with expected results")
+    v.add_argument("--jobs", "-j", type=int, default=None)
+    v.add_argument("--update", action="store_true",
+                   help="write the new results as the expected ones (for maintainers)")
+
+    bench = sub.add_parser("bench", help="print build timings")
+    bench.add_argument("--skip-jupyter-book", action="store_true",
+                       help="leave out the comparison with Jupyter Book's own execution")
+
+    s = sub.add_parser("serve", help="preview the built site")
+    s.add_argument("--port", type=int, default=8000)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        root = project_root()
+        if args.verb == "build":
+            report = build(root, workers=args.jobs, force=args.force)
+            print(f"Done in {report.seconds:.1f} s: executed {len(report.executed)}, "
+                  f"up to date {len(report.up_to_date)}, site {'rebuilt' if report.site_built else 'unchanged'}")
+            return 0
+        if args.verb == "check":
+            runs = preflight(root)
+            print(f"Data and {len(runs)} parameter set(s) are valid")
+            return 0
+        if args.verb == "run":
+            given = {name: parse_cli_value(value) for name, value in args.parameter}
+            from .review import run_one
+
+            run_one(root, args.notebook, given, args.out)
+            return 0
+        if args.verb == "verify":
+            from .review import verify
+
+            return verify(root, args.jobs, args.update)
+        if args.verb == "bench":
+            from .bench import bench
+
+            return bench(root, include_jupyter_book=not args.skip_jupyter_book)
+        if args.verb == "serve":
+            from .serve import serve
+
+            return serve(root, args.port)
+    except BuildError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    return 2

@@ -1,0 +1,117 @@
+"""Reading notebook templates and tidying executed notebooks.
+
+Executed notebooks are rendered into the book, so they must be deterministic
+(no timestamps, no run-dependent ids) and must never carry an error. This
+module holds the small, pure functions that check and clean them, and that
+read back the values a notebook glued for the prose.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any
+
+import nbformat
+
+GLUE_PREFIX = "application/papermill.record/"
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """An error or stderr output found in an executed notebook."""
+
+    cell_index: int          # 0-based index in the executed notebook
+    execution_count: int | None
+    kind: str                # "error" or "stderr"
+    summary: str             # e.g. "ZeroDivisionError: division by zero"
+
+    def describe(self) -> str:
+        label = f"In [{self.execution_count}]" if self.execution_count else "no execution count"
+        return f"cell {self.cell_index} ({label}): {self.summary}"
+
+
+def parameters_cell(nb: nbformat.NotebookNode) -> tuple[int, dict[str, Any]]:
+    """Find the cell tagged ``parameters`` and return its index and literal defaults."""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            values = {}
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+                    if isinstance(target, ast.Name):
+                        values[target.id] = ast.literal_eval(node.value)
+            return i, values
+    raise ValueError("no cell tagged 'parameters'")
+
+
+def problems(nb: nbformat.NotebookNode) -> list[CellProblem]:
+    """Error outputs and stderr streams in an executed notebook."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                found.append(CellProblem(i, cell.get("execution_count"), "error",
+                                         f"{out.ename}: {out.evalue}"))
+            elif out.output_type == "stream" and out.name == "stderr":
+                text = out.text.strip().splitlines()
+                found.append(CellProblem(i, cell.get("execution_count"), "stderr",
+                                         "wrote to stderr: " + (text[-1] if text else "")))
+    return found
+
+
+def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Make an executed notebook deterministic and ready to render.
+
+    * drop per-cell timing metadata written by papermill and nbclient;
+    * drop the notebook-level start/end times, keeping the parameters as provenance;
+    * remove papermill's parameter cells from the rendered page (tag ``remove-cell``).
+    """
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+        tags = cell.metadata.get("tags", [])
+        if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    pm = nb.metadata.get("papermill")
+    if pm is not None:
+        nb.metadata["papermill"] = {k: pm[k] for k in ("parameters",) if k in pm}
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def glued_values(nb: nbformat.NotebookNode) -> dict[str, Any]:
+    """Plain values glued with ``myst_nb.glue`` (numbers, strings, booleans, lists).
+
+    Charts and tables are glued too, but only values whose text form is a Python
+    literal are key results; those are what the results JSON records.
+    """
+    values = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata", {}).get("scrapbook")
+            if not meta:
+                continue
+            data = out.get("data", {})
+            prefix = meta.get("mime_prefix", "")
+            if any(k != prefix + "text/plain" for k in data):
+                continue  # a chart, a table or an image
+            text = data.get(prefix + "text/plain")
+            try:
+                values[meta["name"]] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                continue
+    return values
+
+
+def chart_outputs(nb: nbformat.NotebookNode) -> list[str]:
+    """The HTML of every chart in a notebook, in order (for determinism checks)."""
+    charts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            for key, html in out.get("data", {}).items():
+                if key.endswith("text/html") and "innobook-chart" in html:
+                    charts.append(html)
+    return charts

@@ -1,0 +1,225 @@
+"""End-to-end: the whole book is built from a scratch copy of the project.
+
+These tests run the README's build command for real (papermill, then Jupyter Book) and
+check the promises of the pipeline: a no-op rebuild executes nothing, a failing notebook
+leaves the last good site untouched, two clean builds are identical, no page asks another
+host for anything, and `verify` catches a changed result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT, copy_project
+from innobook import notebook_io
+
+pytestmark = pytest.mark.slow
+
+
+def innobook(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "INNOBOOK_ROOT": str(root)}
+    return subprocess.run([sys.executable, "-m", "innobook", *args], cwd=root, env=env,
+                          capture_output=True, text=True)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    root = copy_project(tmp_path_factory.mktemp("first") / "book")
+    proc = innobook(root, "build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
+
+
+@pytest.fixture(scope="module")
+def built_again(tmp_path_factory) -> Path:
+    root = copy_project(tmp_path_factory.mktemp("second") / "book")
+    proc = innobook(root, "build")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
+
+
+def run_ids(root: Path) -> list[str]:
+    from innobook.params import load_declarations, load_runs
+    return [r.run_id for r in load_runs(root, load_declarations(root))]
+
+
+def test_clean_build_writes_site_notebooks_and_results(built):
+    assert (built / "_build" / "html" / "index.html").exists()
+    for run_id in run_ids(built):
+        nb = nbformat.read(built / "book" / "generated" / f"{run_id}.ipynb", as_version=4)
+        assert notebook_io.problems(nb) == []
+        results = json.loads((built / "book" / "generated" / "results" / f"{run_id}.json").read_text())
+        assert results["run"] == run_id and results["results"], "key results recorded"
+        page = built / "_build" / "html" / "book" / "generated" / f"{run_id}.html"
+        assert page.exists()
+
+
+def test_parameter_cells_are_not_rendered(built):
+    page = (built / "_build" / "html" / "book" / "generated" / "rnd_growth.html").read_text()
+    assert "window_start = 2020" not in page, "the parameters cell is removed from the page"
+    assert "Parameters" not in page or "injected" not in page.lower()
+
+
+def test_glued_numbers_appear_in_the_prose(built):
+    results = json.loads((built / "book" / "generated" / "results" / "rnd_growth.json").read_text())["results"]
+    page = (built / "_build" / "html" / "book" / "generated" / "rnd_growth.html").read_text()
+    page = re.sub(r"<[^>]+>", "", page)
+    assert f"{results['growth_final_pct']:.1f}%" in page
+    assert f"{results['growth_prelim_on_final_pct']:.1f}%" in page
+
+
+def test_noop_rebuild_executes_nothing_and_keeps_the_site(built):
+    before = tree_digest(built / "_build" / "html")
+    proc = innobook(built, "build")
+    assert proc.returncode == 0, proc.stderr
+    assert "executed 0" in proc.stdout and "Site is up to date" in proc.stdout
+    assert tree_digest(built / "_build" / "html") == before
+
+
+def test_failing_notebook_stops_the_build_and_leaves_the_last_good_site(built):
+    template = built / "notebooks" / "rnd_growth.ipynb"
+    original = template.read_text()
+    site_before = tree_digest(built / "_build" / "html")
+    generated_before = (built / "book" / "generated" / "rnd_growth.ipynb").read_text()
+    nb = nbformat.read(template, as_version=4)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    bad = nbformat.v4.new_code_cell("ratio = 1 / 0")
+    bad.pop("id", None)
+    nb.cells.insert(nb.cells.index(code_cells[2]) + 1, bad)
+    nbformat.write(nb, template)
+    try:
+        proc = innobook(built, "build")
+    finally:
+        template.write_text(original)
+    assert proc.returncode == 1
+    assert "notebooks/rnd_growth.ipynb failed in code cell 4" in proc.stderr
+    assert "ZeroDivisionError: division by zero" in proc.stderr
+    assert "ratio = 1 / 0" in proc.stderr
+    kept = built / "_build" / "failed" / "rnd_growth.ipynb"
+    assert kept.exists() and "ZeroDivisionError" in kept.read_text()
+    assert tree_digest(built / "_build" / "html") == site_before, "the last good site is untouched"
+    assert (built / "book" / "generated" / "rnd_growth.ipynb").read_text() == generated_before
+
+
+def test_two_clean_builds_are_identical(built, built_again):
+    for run_id in run_ids(built):
+        a = built / "book" / "generated"
+        b = built_again / "book" / "generated"
+        assert (a / "results" / f"{run_id}.json").read_text() == (b / "results" / f"{run_id}.json").read_text()
+        charts_a = notebook_io.chart_outputs(nbformat.read(a / f"{run_id}.ipynb", as_version=4))
+        charts_b = notebook_io.chart_outputs(nbformat.read(b / f"{run_id}.ipynb", as_version=4))
+        assert charts_a and charts_a == charts_b, "same chart specifications and ids"
+    pages_a = {k: v for k, v in tree_digest(built / "_build" / "html").items() if k.endswith(".html")}
+    pages_b = {k: v for k, v in tree_digest(built_again / "_build" / "html").items() if k.endswith(".html")}
+    assert pages_a == pages_b, "rendered pages are byte-identical"
+
+
+def test_pages_carry_no_timestamps(built):
+    stamp = re.compile(r"\b20\d\d-\d\d-\d\dT\d\d:\d\d|Last updated on", re.I)
+    for page in (built / "_build" / "html").rglob("*.html"):
+        assert not stamp.search(page.read_text()), page.name
+
+
+class _References(HTMLParser):
+    """Collect every address a page loads (scripts, styles, fonts, images, frames)."""
+
+    def __init__(self):
+        super().__init__()
+        self.loads: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("script", "img", "iframe", "source", "audio", "video", "embed") and a.get("src"):
+            self.loads.append(a["src"])
+        if tag == "link" and a.get("href") and (a.get("rel") or "") not in ("canonical", "alternate"):
+            self.loads.append(a["href"])
+
+
+REMOTE = re.compile(r"^(https?:)?//", re.I)
+
+
+def test_no_page_loads_anything_from_another_host(built):
+    site = built / "_build" / "html"
+    for page in site.rglob("*.html"):
+        parser = _References()
+        parser.feed(page.read_text())
+        remote = [u for u in parser.loads if REMOTE.match(u)]
+        assert not remote, f"{page.relative_to(site)} loads {remote}"
+    for css in site.rglob("*.css"):
+        for url in re.findall(r"url\(\s*['\"]?([^'\")]+)", css.read_text(errors="replace")):
+            assert not REMOTE.match(url), f"{css.relative_to(site)} loads {url}"
+        for url in re.findall(r"@import\s+['\"]([^'\"]+)", css.read_text(errors="replace")):
+            assert not REMOTE.match(url), f"{css.relative_to(site)} imports {url}"
+
+
+def test_only_chart_pages_load_the_chart_library(built):
+    site = built / "_build" / "html"
+    chart_page = (site / "book" / "generated" / "rnd_growth.html").read_text()
+    assert "vega-bundle.js" in chart_page and "innobook-charts.js" in chart_page
+    assert (site / "_static" / "vega" / "vega-bundle.js").exists()
+    assert (site / "_static" / "mathjax" / "tex-chtml.js").exists()
+    for page in ("book/glossary.html", "book/references.html", "book/intro.html"):
+        assert "vega-bundle.js" not in (site / page).read_text(), page
+
+
+def test_chart_source_lines_link_to_the_bibliography(built):
+    page = (built / "_build" / "html" / "book" / "generated" / "rnd_growth.html").read_text()
+    targets = re.findall(r'href="\.\./references\.html#(cite-[^"]+)"', page)
+    assert targets, "chart source lines link to references"
+    refs = (built / "_build" / "html" / "book" / "references.html").read_text()
+    for anchor in set(targets):
+        assert f'id="{anchor}"' in refs, anchor
+
+
+def test_verify_passes_on_the_committed_results_and_catches_a_change(built):
+    proc = innobook(built, "verify")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "MISMATCH" not in proc.stdout and "0 differ" in proc.stdout
+    expected = built / "tests" / "expected" / "rnd_growth.json"
+    values = json.loads(expected.read_text())
+    values["growth_final_pct"] += 0.5
+    expected.write_text(json.dumps(values))
+    proc = innobook(built, "verify")
+    assert proc.returncode == 1
+    line = next(l for l in proc.stdout.splitlines() if "growth_final_pct" in l)
+    assert "MISMATCH" in line
+
+
+def test_run_writes_elsewhere_and_prints_key_results(built):
+    before = tree_digest(built / "book" / "generated")
+    out = built / "_build" / "reviewer-run"
+    proc = innobook(built, "run", "notebooks/rnd_growth.ipynb", "-p", "vintage", "preliminary",
+                    "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "growth_prelim_pct" in proc.stdout
+    assert (out / "rnd_growth.ipynb").exists() and (out / "rnd_growth.json").exists()
+    assert json.loads((out / "rnd_growth.json").read_text())["parameters"]["vintage"] == "preliminary"
+    assert tree_digest(built / "book" / "generated") == before
+
+
+def test_an_executed_notebook_with_an_error_output_is_never_rendered(built, tmp_path):
+    from innobook.build import BuildError, check_generated
+
+    root = tmp_path / "r"
+    (root / "book" / "generated").mkdir(parents=True)
+    nb = nbformat.read(built / "book" / "generated" / "rnd_growth.ipynb", as_version=4)
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.outputs.append(nbformat.v4.new_output("error", ename="KeyError", evalue="'x'", traceback=[]))
+    nbformat.write(nb, root / "book" / "generated" / "rnd_growth.ipynb")
+    with pytest.raises(BuildError, match="KeyError"):
+        check_generated(root)
