@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--jobs", "-j", type=int, default=None)
     v.add_argument("--update", action="store_true",
                    help="write the new results as the expected ones (for maintainers)")
+    v.add_argument("--only", action="append", default=None, metavar="RUN_ID",
+                   help="verify only this run (repeatable)")
 
     bench = sub.add_parser("bench", help="print build timings")
     bench.add_argument("--skip-jupyter-book", action="store_true",
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "verify":
             from .review import verify
 
-            return verify(root, args.jobs, args.update)
+            return verify(root, args.jobs, args.update, args.only)
         if args.verb == "bench":
             from .bench import bench
 

@@ -120,9 +120,15 @@ def compare(run_id: str, expected: dict, actual: dict) -> list[Comparison]:
     return rows
 
 
-def verify(root: Path, workers: int | None = None, update: bool = False, out=sys.stdout) -> int:
+def verify(root: Path, workers: int | None = None, update: bool = False, only: list[str] | None = None,
+           out=sys.stdout) -> int:
     """Re-execute every run from scratch and compare with ``tests/expected``; 1 on any mismatch."""
     runs = preflight(root)
+    if only:
+        unknown = sorted(set(only) - {r.run_id for r in runs})
+        if unknown:
+            raise BuildError(f"unknown run {unknown[0]!r}; runs: {', '.join(r.run_id for r in runs)}", 2)
+        runs = [r for r in runs if r.run_id in only]
     scratch = root / "_build" / "verify"
     shutil.rmtree(scratch, ignore_errors=True)
     jobs = [job_for(run, scratch / ".work" / f"{run.run_id}.ipynb", root) for run in runs]
