@@ -15,6 +15,8 @@ A failure at any step leaves the last good site where it was.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -247,11 +249,29 @@ def swap_in(new: Path, target: Path) -> None:
 
 
 # --------------------------------------------------------------------------- the whole build
+@contextlib.contextmanager
+def exclusive(root: Path):
+    """Hold the build lock, so two builds in one folder wait for each other instead of clashing."""
+    lock = root / "_build" / "build.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def build(root: Path | None = None, *, workers: int | None = None, force: bool = False,
           out=sys.stdout) -> BuildReport:
     """Preflight, execute what changed, publish, and build the site."""
-    started = time.perf_counter()
     root = root or project_root()
+    with exclusive(root):
+        return _build(root, workers, force, out)
+
+
+def _build(root: Path, workers: int | None, force: bool, out) -> BuildReport:
+    started = time.perf_counter()
     runs = preflight(root)
     stale, components, reasons = plan(runs, root, force)
     report = BuildReport(executed=[r.run_id for r in stale],

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import notebook_io
-from .build import BuildError, preflight, publish_notebook
+from .build import BuildError, exclusive, preflight, publish_notebook
 from .execute import execute_all, job_for
 from .params import ParameterError, Run, load_declarations, validate
 
@@ -123,6 +123,11 @@ def compare(run_id: str, expected: dict, actual: dict) -> list[Comparison]:
 def verify(root: Path, workers: int | None = None, update: bool = False, only: list[str] | None = None,
            out=sys.stdout) -> int:
     """Re-execute every run from scratch and compare with ``tests/expected``; 1 on any mismatch."""
+    with exclusive(root):
+        return _verify(root, workers, update, only, out)
+
+
+def _verify(root: Path, workers: int | None, update: bool, only: list[str] | None, out) -> int:
     runs = preflight(root)
     if only:
         unknown = sorted(set(only) - {r.run_id for r in runs})
