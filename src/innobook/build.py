@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -215,7 +216,8 @@ def build_site(root: Path, out=sys.stdout, force: bool = False) -> bool:
     if proc.returncode != 0 or not (staging / "_build" / "html" / "index.html").exists():
         log = root / "_build" / "site-build.log"
         log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
-        warnings = [l for l in (proc.stdout + proc.stderr).splitlines() if "WARNING" in l or "ERROR" in l]
+        text = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
+        warnings = [l for l in text.splitlines() if "WARNING" in l or "ERROR" in l]
         raise BuildError("Jupyter Book failed; the last good site is untouched.\n  "
                          + "\n  ".join(warnings[:20] or ["see " + str(log.relative_to(root))])
                          + f"\n  full log: {log.relative_to(root)}", 1)
