@@ -190,6 +190,7 @@ def execute_and_publish(stale: list[Run], components: dict, root: Path, workers:
 def site_inputs_digest(root: Path) -> str:
     files = [root / "_config.yml", root / "_toc.yml", root / "requirements.txt"]
     files += [p for p in (root / "book").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    files += [p for p in (root / "data").rglob("*") if p.is_file()]  # the Data page lists them
     return cache.sha256_files(files, root)
 
 

@@ -1,0 +1,208 @@
+"""The claims ledger: every number the article states, checked against a source.
+
+Most claims were checked by reading a document (the ledger records the checked value,
+source and method). Claims that the book's data can settle carry a ``result_key`` and a
+``rule``; for those the checked value is *computed* here from the data and the verdict
+follows from the rule, so a change in the data that overturns a verdict stops the build
+instead of leaving a stale verdict on the page.
+
+Rules (column ``rule``), applied to the computed value ``x``:
+
+``at_least V``      x >= V                ``greater_than V``  x > V
+``less_than V``     x < V                 ``equals V``        x == V (to 1e-9)
+``rounds_to V``     x rounded to as many decimals as V is written with equals V
+``on_or_before D``  the date x (YYYY-MM-DD, YYYY-MM or YYYY) is not later than D
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pandas as pd
+
+VERDICTS = ("supported", "differs", "unverified", "not checkable")
+
+
+# --------------------------------------------------------------------------- rules
+@dataclass(frozen=True)
+class Rule:
+    op: str
+    operand: str
+
+    OPS = ("at_least", "greater_than", "less_than", "equals", "rounds_to", "on_or_before")
+
+    @classmethod
+    def parse(cls, text: str) -> "Rule":
+        op, _, operand = text.strip().partition(" ")
+        if op not in cls.OPS or not operand:
+            raise ValueError(f"rule {text!r}: expected '<op> <value>' with op one of {', '.join(cls.OPS)}")
+        return cls(op, operand.strip())
+
+    def holds(self, x: Any) -> bool:
+        if self.op == "on_or_before":
+            return _date_key(str(x)) <= _date_key(self.operand)
+        v = float(self.operand)
+        x = float(x)
+        if self.op == "at_least":
+            return x >= v
+        if self.op == "greater_than":
+            return x > v
+        if self.op == "less_than":
+            return x < v
+        if self.op == "equals":
+            return math.isclose(x, v, abs_tol=1e-9)
+        decimals = len(self.operand.split(".")[1]) if "." in self.operand else 0
+        return round(x, decimals) == round(v, decimals)
+
+    def describe(self) -> str:
+        words = {"at_least": "at least", "greater_than": "above", "less_than": "below",
+                 "equals": "equal to", "rounds_to": "rounding to", "on_or_before": "on or before"}
+        return f"{words[self.op]} {self.operand}"
+
+
+def _date_key(text: str) -> tuple[int, ...]:
+    parts = [int(p) for p in text.split("-")]
+    # A bare year or month counts as its last day: "2024" is on or before "2024-12-31".
+    return tuple(parts + [99] * (3 - len(parts)))
+
+
+# --------------------------------------------------------------------------- computed checks
+Check = Callable[[], Any]
+_CHECKS: dict[str, Check] = {}
+
+
+def check(key: str) -> Callable[[Check], Check]:
+    """Register the function that computes ``key`` (``<chapter>.<name>``) from the data."""
+    def register(fn: Check) -> Check:
+        if key in _CHECKS:
+            raise ValueError(f"check {key!r} registered twice")
+        _CHECKS[key] = fn
+        return fn
+    return register
+
+
+def computed_keys() -> list[str]:
+    return sorted(_CHECKS)
+
+
+def compute(key: str) -> Any:
+    if key not in _CHECKS:
+        raise KeyError(f"no computation registered for result key {key!r}; "
+                       f"known: {', '.join(computed_keys())}")
+    return _CHECKS[key]()
+
+
+# --------------------------------------------------------------------------- evaluation
+def evaluate(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Add computed values and verdicts for the claims that carry a result key and a rule.
+
+    Returns the ledger with columns ``checked_value`` (computed where possible),
+    ``verdict`` (from the rule where computed), ``computed`` (bool) and
+    ``recorded_verdict`` (the verdict written in the ledger file).
+    """
+    out = ledger.copy()
+    out["recorded_verdict"] = out["verdict"]
+    out["computed"] = False
+    for i, row in out.iterrows():
+        key, rule = row.get("result_key"), row.get("rule")
+        if not isinstance(key, str) or not key or not isinstance(rule, str) or not rule:
+            continue
+        value = compute(key)
+        out.at[i, "computed"] = True
+        if value is None:
+            out.at[i, "checked_value"] = ""
+            out.at[i, "verdict"] = "unverified"
+            continue
+        out.at[i, "checked_value"] = _show(value)
+        out.at[i, "verdict"] = "supported" if Rule.parse(rule).holds(value) else "differs"
+    return out
+
+
+def disagreements(evaluated: pd.DataFrame) -> pd.DataFrame:
+    """Computed verdicts that differ from the verdict recorded in the ledger file."""
+    rows = evaluated[evaluated["computed"] & (evaluated["verdict"] != evaluated["recorded_verdict"])]
+    return rows[["id", "claim_en", "checked_value", "rule", "verdict", "recorded_verdict"]]
+
+
+def verdict_counts(evaluated: pd.DataFrame) -> dict[str, int]:
+    counts = evaluated["verdict"].value_counts()
+    return {v: int(counts.get(v, 0)) for v in VERDICTS}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.1f}"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- rendering
+TABLE_SCRIPT = """
+<script>
+(function () {
+  var root = document.getElementById("claims-ledger");
+  if (!root) { return; }
+  var rows = Array.prototype.slice.call(root.querySelectorAll("tbody tr"));
+  var text = root.querySelector("#claims-search"), verdict = root.querySelector("#claims-verdict"),
+      section = root.querySelector("#claims-section"), shown = root.querySelector("#claims-shown");
+  function apply() {
+    var q = text.value.trim().toLowerCase(), v = verdict.value, s = section.value, n = 0;
+    rows.forEach(function (tr) {
+      var ok = (!q || tr.textContent.toLowerCase().indexOf(q) >= 0) &&
+               (!v || tr.dataset.verdict === v) && (!s || tr.dataset.section === s);
+      tr.hidden = !ok; if (ok) { n += 1; }
+    });
+    shown.textContent = n + " of " + rows.length + " claims shown";
+  }
+  [text, verdict, section].forEach(function (el) { el.addEventListener("input", apply); });
+  var wanted = decodeURIComponent((location.hash.match(/section=([^&]+)/) || [])[1] || "");
+  if (wanted) { section.value = wanted; }
+  apply();
+})();
+</script>
+"""
+
+
+def table_html(evaluated: pd.DataFrame, chapter_links: dict[str, str] | None = None) -> str:
+    """A searchable, filterable table of the ledger that needs no network (plain HTML + a few lines of JS)."""
+    chapter_links = chapter_links or {}
+    esc = lambda x: "" if x is None or (isinstance(x, float) and math.isnan(x)) else html.escape(str(x))
+    sections = sorted(evaluated["section"].unique())
+    options = lambda values: "".join(f'<option value="{esc(v)}">{esc(v)}</option>' for v in values)
+    head = (
+        '<div id="claims-ledger" class="claims-ledger">'
+        '<div class="claims-ledger__filters">'
+        '<label>Search <input id="claims-search" type="search" placeholder="e.g. R&amp;D, 灯塔工厂, Hefei"></label> '
+        f'<label>Verdict <select id="claims-verdict"><option value="">all</option>{options(VERDICTS)}</select></label> '
+        f'<label>Section <select id="claims-section"><option value="">all</option>{options(sections)}</select></label> '
+        '<span id="claims-shown" aria-live="polite"></span></div>'
+        '<div class="claims-ledger__scroll"><table class="claims-ledger__table">'
+        "<thead><tr><th>Id</th><th>Section</th><th>Claim</th><th>Term</th><th>Article says</th>"
+        "<th>Record says</th><th>Verdict</th><th>Source and method</th></tr></thead><tbody>"
+    )
+    body = []
+    for _, r in evaluated.iterrows():
+        section = esc(r["section"])
+        link = chapter_links.get(r["section"])
+        section_cell = f'<a href="{esc(link)}">{section}</a>' if link else section
+        stated = f'{esc(r["stated_value"])} {esc(r["stated_unit"])}'.strip()
+        checked = f'{esc(r["checked_value"])} {esc(r["checked_unit"])}'.strip() or "not found"
+        how = esc(r["method"]) + (" <em>(computed from the book's data)</em>" if r["computed"] else "")
+        body.append(
+            f'<tr id="claim-{esc(r["id"])}" data-verdict="{esc(r["verdict"])}" data-section="{section}">'
+            f'<td>{esc(r["id"])}</td><td>{section_cell}</td><td>{esc(r["claim_en"])}</td>'
+            f'<td lang="zh-Hans">{esc(r["term_zh"])}</td><td>{stated}</td><td>{checked}</td>'
+            f'<td><span class="verdict verdict--{esc(r["verdict"]).replace(" ", "-")}">{esc(r["verdict"])}</span></td>'
+            f"<td>{how}</td></tr>"
+        )
+    return head + "".join(body) + "</tbody></table></div></div>" + TABLE_SCRIPT
+
+
+def to_records(evaluated: pd.DataFrame) -> str:
+    """The evaluated ledger as JSON (for download beside the page)."""
+    cols = ["id", "section", "claim_en", "term_zh", "stated_value", "stated_unit", "checked_value",
+            "checked_unit", "verdict", "source", "method", "note"]
+    return json.dumps(evaluated[cols].fillna("").to_dict(orient="records"), ensure_ascii=False, indent=1)
