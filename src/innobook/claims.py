@@ -16,6 +16,7 @@ Rules (column ``rule``), applied to the computed value ``x``:
 
 from __future__ import annotations
 
+import calendar
 import html
 import json
 import math
@@ -64,10 +65,13 @@ class Rule:
         return f"{words[self.op]} {self.operand}"
 
 
-def _date_key(text: str) -> tuple[int, ...]:
+def _date_key(text: str) -> tuple[int, int, int]:
+    """A date as (year, month, day); a bare year or month counts as its last day."""
     parts = [int(p) for p in text.split("-")]
-    # A bare year or month counts as its last day: "2024" is on or before "2024-12-31".
-    return tuple(parts + [99] * (3 - len(parts)))
+    year = parts[0]
+    month = parts[1] if len(parts) > 1 else 12
+    day = parts[2] if len(parts) > 2 else calendar.monthrange(year, month)[1]
+    return year, month, day
 
 
 # --------------------------------------------------------------------------- computed checks

@@ -1,0 +1,80 @@
+"""The claims ledger: rules, computed verdicts, and the offline table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from innobook import claims
+
+
+@pytest.mark.parametrize("rule, value, holds", [
+    ("at_least 36000", 36130.0, True), ("at_least 36000", 35999.9, False),
+    ("greater_than 40", 41.8, True), ("greater_than 40", 40.0, False),
+    ("less_than 93.3", 77.7, True), ("less_than 93.3", 93.3, False),
+    ("equals 2.68", 2.68, True), ("equals 82", 79, False),
+    ("rounds_to 48", 48.1157, True), ("rounds_to 48", 48.9224, False),
+    ("rounds_to 93.3", 93.26, True), ("rounds_to 56", 55.8, True),
+    ("on_or_before 2024-12-31", "2025-01-14", False), ("on_or_before 2024-12-31", "2024-10-08", True),
+    ("on_or_before 2024-12-31", "2024-12", True), ("on_or_before 2024-12-31", "2025", False),
+])
+def test_rules(rule, value, holds):
+    assert claims.Rule.parse(rule).holds(value) is holds
+
+
+@pytest.mark.parametrize("bad", ["bigger 3", "equals", "", "at_least"])
+def test_bad_rules_are_refused(bad):
+    with pytest.raises(ValueError, match="expected"):
+        claims.Rule.parse(bad)
+
+
+def _ledger(rows):
+    base = {"section": "Test", "claim_en": "A claim.", "term_zh": "术语", "stated_unit": "%",
+            "checked_value": "", "checked_unit": "%", "source": "zlcs2025fyp", "method": "m", "note": ""}
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+@claims.check("testchapter.value_fifty")
+def _fifty():
+    return 50.0
+
+
+@claims.check("testchapter.missing")
+def _missing():
+    return None
+
+
+def test_evaluate_derives_verdicts_from_rules_and_keeps_read_checks():
+    ledger = _ledger([
+        {"id": "C01", "stated_value": "50", "result_key": "testchapter.value_fifty", "rule": "equals 50",
+         "verdict": "supported"},
+        {"id": "C02", "stated_value": "60", "result_key": "testchapter.value_fifty", "rule": "equals 60",
+         "verdict": "supported"},
+        {"id": "C03", "stated_value": "1", "result_key": "testchapter.missing", "rule": "equals 1",
+         "verdict": "unverified"},
+        {"id": "C04", "stated_value": "7", "result_key": "", "rule": "", "checked_value": "7",
+         "verdict": "supported"},
+    ])
+    out = claims.evaluate(ledger).set_index("id")
+    assert out.loc["C01", "verdict"] == "supported" and out.loc["C01", "checked_value"] == "50"
+    assert out.loc["C02", "verdict"] == "differs"
+    assert out.loc["C03", "verdict"] == "unverified"
+    assert out.loc["C04", "verdict"] == "supported" and not out.loc["C04", "computed"]
+    stale = claims.disagreements(out.reset_index())
+    assert list(stale["id"]) == ["C02"], "a computed verdict that contradicts the recorded one is flagged"
+    assert claims.verdict_counts(out) == {"supported": 2, "differs": 1, "unverified": 1, "not checkable": 0}
+
+
+def test_unknown_result_key_is_an_error():
+    with pytest.raises(KeyError, match="no computation registered"):
+        claims.compute("nochapter.nothing")
+
+
+def test_table_is_searchable_offline_and_escapes_text():
+    ledger = _ledger([{"id": "C09", "stated_value": "<b>9</b>", "result_key": "", "rule": "",
+                       "verdict": "differs", "claim_en": "Tags & ampersands <script>"}])
+    page = claims.table_html(claims.evaluate(ledger), {"Test": "chapter.html"})
+    assert 'id="claims-search"' in page and 'id="claims-verdict"' in page and 'id="claims-section"' in page
+    assert "&lt;script&gt;" in page and "<b>9</b>" not in page
+    assert 'data-verdict="differs"' in page and 'href="chapter.html"' in page
+    assert "http" not in page, "the table loads nothing from anywhere"
