@@ -3,6 +3,12 @@
 
 PY := .venv/bin/python
 
+# One BLAS thread per process: notebooks and specification fits already run in parallel
+# processes, and multithreaded BLAS on small matrices is slower on a 2-core machine.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+
 .PHONY: book test test-fast verify bench serve check venv lock clean
 
 venv:

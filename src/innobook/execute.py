@@ -82,6 +82,8 @@ def execute_job(job: Job) -> Outcome:
     os.environ["INNOBOOK_ROOT"] = str(job.root)
     os.environ["INNOBOOK_DECLARED_RESOURCES"] = ",".join(job.reads)
     os.environ["PYTHONHASHSEED"] = "0"
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")  # notebooks already run in parallel processes
     job.output.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     # The kernel inherits this process's stderr; send its start-up chatter to a log file
