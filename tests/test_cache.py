@@ -81,17 +81,24 @@ def test_each_kind_of_input_change_is_a_miss(project, edit, component):
     _record_current_state(project)
     edit(project)
     stale, reasons = _stale(project)
-    assert stale == {"rnd_growth"}
+    assert "rnd_growth" in stale
     assert reasons["rnd_growth"] == [component]
+    if component in ("notebook", "parameters"):
+        assert stale == {"rnd_growth"}, "only the edited chapter re-runs"
+    if component in ("package", "requirements"):
+        assert stale == set(reasons) and len(stale) == len(load_runs(project)), "every run depends on these"
 
 
-def test_data_the_notebook_does_not_read_is_not_a_miss(project):
+def test_data_a_notebook_does_not_read_is_not_a_miss_for_it(project):
     _record_current_state(project)
+    runs = load_runs(project)
     path = next(p for p in resource_files("lighthouse_cohorts") if p.suffix == ".csv")
     assert project in path.parents
     path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    stale, _ = _stale(project)
-    assert stale == set()
+    stale, reasons = _stale(project)
+    readers = {r.run_id for r in runs if "lighthouse_cohorts" in r.notebook.reads}
+    assert stale == readers, "exactly the runs that read the changed file"
+    assert "rnd_growth" not in stale and all(reasons[r] == ["data"] for r in stale)
 
 
 def test_missing_executed_notebook_is_a_miss(project):

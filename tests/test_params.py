@@ -51,6 +51,7 @@ def test_bad_values_are_refused_with_the_allowed_values(rnd, given, words):
 
 
 def test_cli_values_parse_like_yaml():
+    assert parse_cli_value("2024-10-08") == "2024-10-08", "dates stay text"
     assert parse_cli_value("2016") == 2016
     assert parse_cli_value("true") is True
     assert parse_cli_value("[Japan, Germany]") == ["Japan", "Germany"]
@@ -67,7 +68,7 @@ def test_bad_declaration_default_is_caught(project):
 def test_bad_run_set_stops_before_any_kernel(project):
     """The command line refuses a bad set in runs.yml with exit code 2 and executes nothing."""
     runs = project / "notebooks" / "runs.yml"
-    runs.write_text(runs.read_text() + "    parameters: {vintage: revised}\n")
+    runs.write_text(runs.read_text() + "  - notebook: rnd_growth\n    id: rnd_bad\n    parameters: {vintage: revised}\n")
     proc = subprocess.run([sys.executable, "-m", "innobook", "build"], cwd=project,
                           capture_output=True, text=True)
     assert proc.returncode == 2

@@ -81,3 +81,97 @@ def compare_years(left: pd.Series, right: pd.Series) -> pd.DataFrame:
     both["difference"] = both["left"] - both["right"]
     both["left_above"] = both["difference"] > 0
     return both
+
+
+def gap_pp(left: pd.Series, right: pd.Series, year: int, what: tuple[str, str] = ("left", "right")) -> float:
+    """``left`` minus ``right`` in ``year``, in percentage points (both series in %).
+
+    Used for "China's intensity is above the EU average": both end points must
+    exist for the same year, otherwise :class:`MissingValue` names the one missing.
+    """
+    return value(left, year, what[0]) - value(right, year, what[1])
+
+
+#: source-key prefix -> short label of the statistical basis (used to keep bases apart)
+BASIS_LABELS: tuple[tuple[str, str], ...] = (
+    ("nbs_rd_communique", "NBS communiqué, final"),
+    ("ncses_sei2022_rd8", "OECD MSTI basis, via NCSES"),
+    ("ncses_sei2024_rd3", "US National Patterns"),
+    ("msit_rd_survey", "Korean national R&D survey"),
+    ("nistep_sti", "Japanese national basis, NISTEP"),
+    ("wb_wdi_gerd", "World Bank WDI / UIS"),
+    ("ncses_sei_srd1", "OECD MSTI Sept 2023, via NCSES"),
+    ("eurostat", "Eurostat"),
+)
+
+
+def basis_label(source_key: str) -> str:
+    """The statistical basis of a row, from its source key (see :data:`BASIS_LABELS`)."""
+    for prefix, label in BASIS_LABELS:
+        if source_key.startswith(prefix):
+            return label
+    raise KeyError(f"no basis label for source {source_key!r}")
+
+
+def economy_name(country_or_region: str) -> str:
+    """The economy without the bracketed basis: ``"Japan (OECD basis)"`` -> ``"Japan"``."""
+    return country_or_region.split(" (")[0]
+
+
+def series_by_basis(df: pd.DataFrame, value_col: str) -> pd.DataFrame:
+    """Tidy rows labelled so that one line never mixes statistical bases.
+
+    ``df`` is ``rnd_basic_share_international`` or ``rnd_intensity_international``.
+    Adds ``economy`` (name without bracket), ``basis`` (from the source key) and
+    ``series`` = ``"<economy> (<basis>)"``; rows with a blank value are dropped,
+    because a gap is not a zero. Two rows of one economy from different bases
+    (Korea's OECD-basis 2019 and national-survey 2021-2023 shares, say) end up
+    in two series.
+    """
+    out = df.dropna(subset=[value_col]).copy()
+    out["economy"] = out["country_or_region"].map(economy_name)
+    out["basis"] = out["source_key"].map(basis_label)
+    out["series"] = out["economy"] + " (" + out["basis"] + ")"
+    return out[["year", "economy", "basis", "series", value_col, "source_key"]].reset_index(drop=True)
+
+
+def latest_by_series(tidy: pd.DataFrame, value_col: str) -> pd.DataFrame:
+    """The latest year and value of each series from :func:`series_by_basis`."""
+    idx = tidy.groupby("series")["year"].idxmax()
+    return tidy.loc[idx].sort_values(value_col).reset_index(drop=True)
+
+
+def without_sourced_value(df: pd.DataFrame, value_col: str, economies: list[str]) -> list[str]:
+    """Economies in ``economies`` with no non-blank value in ``df`` (documented gaps or absent)."""
+    have = set(df.dropna(subset=[value_col])["country_or_region"].map(economy_name))
+    return [e for e in economies if economy_name(e) not in have]
+
+
+def composition(df: pd.DataFrame, vintage: str = "final",
+                kinds: tuple[str, ...] = ("basic_research", "applied_research", "experimental_development"),
+                tolerance: float = 0.25) -> pd.DataFrame:
+    """Shares of R&D by type of activity per year, one column per kind, plus their sum.
+
+    Years where a share is missing are dropped. ``ValueError`` if the published
+    shares of a year do not add up to 100 within ``tolerance`` points (they are
+    rounded to one or two decimals, so they rarely add up exactly).
+    """
+    wide = pd.concat({k: series(df, f"{k}_share", vintage) for k in kinds}, axis=1).dropna()
+    wide["total"] = wide.sum(axis=1)
+    off = wide[(wide["total"] - 100).abs() > tolerance]
+    if len(off):
+        raise ValueError(f"shares do not add up to 100 in {list(off.index)}")
+    return wide
+
+
+def above_since(comparison: pd.DataFrame) -> int | None:
+    """First year from which ``left`` stays above ``right`` to the last year compared.
+
+    ``comparison`` is the output of :func:`compare_years`. ``None`` if ``left``
+    is not above in the last year.
+    """
+    flags = comparison["left_above"].sort_index()
+    if flags.empty or not flags.iloc[-1]:
+        return None
+    below = flags[~flags]
+    return int(flags.index[0]) if below.empty else int(flags.index[flags.index > below.index[-1]][0])

@@ -16,6 +16,7 @@ bad value and what is allowed; the command line turns it into exit code 2.
 from __future__ import annotations
 
 import ast
+import datetime
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,6 +223,8 @@ def _scalar(kind: str, value: Any, bad) -> Any:
             raise bad(f"has type {type(value).__name__}, expected float")
         return float(value)
     if kind == "str":
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            return value.isoformat()  # an unquoted date in runs.yml
         if not isinstance(value, str):
             raise bad(f"has type {type(value).__name__}, expected str")
         return value
@@ -259,6 +262,8 @@ def parse_cli_value(text: str) -> Any:
     ``2016`` becomes an int, ``true`` a bool, ``[a, b]`` a list, anything else a string.
     """
     try:
-        return yaml.safe_load(text)
+        value = yaml.safe_load(text)
     except yaml.YAMLError:
         return text
+    # YAML reads 2024-10-08 as a date; parameters are plain values, so keep the text.
+    return text if isinstance(value, (datetime.date, datetime.datetime)) else value

@@ -23,19 +23,24 @@ from typing import Any
 from . import notebook_io
 from .build import BuildError, exclusive, preflight, publish_notebook
 from .execute import execute_all, job_for
-from .params import ParameterError, Run, load_declarations, validate
+from .params import ParameterError, Run, load_declaration, validate
 
 EXPECTED = Path("tests") / "expected"
 RELATIVE_TOLERANCE = 1e-6
 
 
 def _spec_for(root: Path, notebook: str):
-    specs = load_declarations(root)
+    """The declaration of one notebook (others are not read, so one broken file does not block all)."""
     name = Path(notebook).name.removesuffix(".ipynb")
-    if name not in specs:
+    declaration = root / "notebooks" / f"{name}.params.yml"
+    if not declaration.exists():
+        known = sorted(p.name.removesuffix(".params.yml") for p in (root / "notebooks").glob("*.params.yml"))
         raise BuildError(f"unknown notebook {notebook!r}; notebooks: "
-                         + ", ".join(f"notebooks/{n}.ipynb" for n in sorted(specs)), 2)
-    return specs[name]
+                         + ", ".join(f"notebooks/{n}.ipynb" for n in known), 2)
+    try:
+        return load_declaration(declaration)
+    except ParameterError as err:
+        raise BuildError(str(err), 2) from err
 
 
 def run_one(root: Path, notebook: str, given: dict[str, Any], out_dir: Path | None = None,
