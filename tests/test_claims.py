@@ -78,3 +78,42 @@ def test_table_is_searchable_offline_and_escapes_text():
     assert "&lt;script&gt;" in page and "<b>9</b>" not in page
     assert 'data-verdict="differs"' in page and 'href="chapter.html"' in page
     assert "http" not in page, "the table loads nothing from anywhere"
+
+
+def test_every_computed_claim_has_a_computation_and_agrees_with_its_chapter():
+    """The ledger and the chapters compute the same numbers: compare with tests/expected/."""
+    import json
+    from pathlib import Path
+
+    from innobook import claim_checks  # noqa: F401  (registers the computations)
+    from innobook.data import load
+
+    expected_dir = Path(__file__).parent / "expected"
+    ledger = load("claims")
+    keys = sorted({k for k in ledger["result_key"].dropna() if k})
+    assert keys, "the ledger has computed claims"
+    for key in keys:
+        chapter, name = key.split(".")
+        value = claims.compute(key)
+        expected = json.loads((expected_dir / f"{_chapter_run(chapter, name)}.json").read_text())
+        assert name in expected, f"chapter {chapter} does not record {name}"
+        if isinstance(value, float):
+            assert value == pytest.approx(expected[name], rel=1e-9), key
+        else:
+            assert value == expected[name], key
+
+
+def _chapter_run(chapter: str, name: str) -> str:
+    """The run that records a key: city keys live in that city's profile run."""
+    if chapter == "cities":
+        return "city_" + name.split("_")[0]
+    return chapter
+
+
+def test_recorded_verdicts_agree_with_the_data():
+    from innobook import claim_checks  # noqa: F401
+    from innobook.data import load
+
+    evaluated = claims.evaluate(load("claims"))
+    assert claims.disagreements(evaluated).empty
+    assert evaluated["computed"].sum() == evaluated["rule"].fillna("").ne("").sum()

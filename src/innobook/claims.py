@@ -143,7 +143,59 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+# --------------------------------------------------------------------------- chapters
+# The chapter page that examines each section of the article, relative to the ledger's
+# own page (both live in book/generated/). Sections without a chapter are not linked.
+SECTION_CHAPTERS = {
+    "National R&D": "rnd_growth.html",
+    "Lighthouse factories": "lighthouse.html",
+    "City clusters": "../cities.html",
+    "Shenzhen": "city_shenzhen.html",
+    "Shenyang": "city_shenyang.html",
+    "Hefei": "city_hefei.html",
+}
+
+
+def chapter_links() -> dict[str, str]:
+    return dict(SECTION_CHAPTERS)
+
+
+def chapter_box(ledger: pd.DataFrame, section: str, ledger_page: str = "claims.html") -> str:
+    """HTML for a chapter: the article's claims on this section, each linked to its ledger row."""
+    evaluated = evaluate(ledger[ledger["section"] == section])
+    if evaluated.empty:
+        return ""
+    items = "".join(
+        f'<li><a href="{ledger_page}#claim-{html.escape(r.id)}">{html.escape(r.id)}</a> '
+        f'{html.escape(r.claim_en)} <span class="verdict verdict--{html.escape(r.verdict).replace(" ", "-")}">'
+        f"{html.escape(r.verdict)}</span></li>"
+        for r in evaluated.itertuples())
+    anchor = html.escape(section).replace(" ", "%20").replace("&amp;", "%26")
+    return (STYLE + f'<aside class="claims-box"><p class="claims-box__title">The article\'s claims examined here</p>'
+            f"<ul>{items}</ul><p>See them with every other claim in the "
+            f'<a href="{ledger_page}#section={anchor}">claims ledger</a>.</p></aside>')
+
+
 # --------------------------------------------------------------------------- rendering
+STYLE = """
+<style>
+.claims-ledger__filters { display: flex; flex-wrap: wrap; gap: 0.75rem; align-items: center; margin: 0.5rem 0 1rem; }
+.claims-ledger__filters input, .claims-ledger__filters select { margin-left: 0.3rem; padding: 0.2rem 0.4rem; }
+.claims-ledger__scroll { overflow-x: auto; }
+.claims-ledger__table { font-size: 0.85rem; border-collapse: collapse; }
+.claims-ledger__table th, .claims-ledger__table td { padding: 0.35rem 0.5rem; vertical-align: top;
+  border-bottom: 1px solid #ddd; text-align: left; }
+.verdict { white-space: nowrap; padding: 0.05rem 0.4rem; border-radius: 0.6rem; font-size: 0.8rem; color: #111; }
+.verdict--supported { background: #cfe9d2; } .verdict--differs { background: #f6d0d5; }
+.verdict--unverified { background: #f8e7c2; } .verdict--not-checkable { background: #e3e3e3; }
+.claims-ledger__id { font-weight: 600; } .claims-ledger__term { color: #555; }
+.claims-ledger__how { font-size: 0.78rem; color: #333; min-width: 14rem; }
+.claims-ledger__table td:first-child { min-width: 16rem; }
+.claims-box { border-left: 4px solid #1f5fa8; padding: 0.5rem 1rem; margin: 1.5rem 0; background: #f5f8fc; }
+.claims-box__title { font-weight: 600; margin-bottom: 0.3rem; }
+</style>
+"""
+
 TABLE_SCRIPT = """
 <script>
 (function () {
@@ -184,8 +236,8 @@ def table_html(evaluated: pd.DataFrame, chapter_links: dict[str, str] | None = N
         f'<label>Section <select id="claims-section"><option value="">all</option>{options(sections)}</select></label> '
         '<span id="claims-shown" aria-live="polite"></span></div>'
         '<div class="claims-ledger__scroll"><table class="claims-ledger__table">'
-        "<thead><tr><th>Id</th><th>Section</th><th>Claim</th><th>Term</th><th>Article says</th>"
-        "<th>Record says</th><th>Verdict</th><th>Source and method</th></tr></thead><tbody>"
+        "<thead><tr><th>Claim</th><th>Article says</th><th>Record says</th><th>Verdict</th>"
+        "<th>How it was checked</th></tr></thead><tbody>"
     )
     body = []
     for _, r in evaluated.iterrows():
@@ -197,12 +249,13 @@ def table_html(evaluated: pd.DataFrame, chapter_links: dict[str, str] | None = N
         how = esc(r["method"]) + (" <em>(computed from the book's data)</em>" if r["computed"] else "")
         body.append(
             f'<tr id="claim-{esc(r["id"])}" data-verdict="{esc(r["verdict"])}" data-section="{section}">'
-            f'<td>{esc(r["id"])}</td><td>{section_cell}</td><td>{esc(r["claim_en"])}</td>'
-            f'<td lang="zh-Hans">{esc(r["term_zh"])}</td><td>{stated}</td><td>{checked}</td>'
+            f'<td><span class="claims-ledger__id">{esc(r["id"])}</span> · {section_cell}<br>'
+            f'{esc(r["claim_en"])} <span class="claims-ledger__term" lang="zh-Hans">{esc(r["term_zh"])}</span></td>'
+            f"<td>{stated}</td><td>{checked}</td>"
             f'<td><span class="verdict verdict--{esc(r["verdict"]).replace(" ", "-")}">{esc(r["verdict"])}</span></td>'
-            f"<td>{how}</td></tr>"
+            f'<td class="claims-ledger__how">{how}</td></tr>'
         )
-    return head + "".join(body) + "</tbody></table></div></div>" + TABLE_SCRIPT
+    return STYLE + head + "".join(body) + "</tbody></table></div></div>" + TABLE_SCRIPT
 
 
 def to_records(evaluated: pd.DataFrame) -> str:
