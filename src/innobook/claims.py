@@ -89,11 +89,18 @@ def check(key: str) -> Callable[[Check], Check]:
     return register
 
 
+def _register_book_checks() -> None:
+    """Import the book's computations (they register themselves with :func:`check`)."""
+    from . import claim_checks  # noqa: F401
+
+
 def computed_keys() -> list[str]:
+    _register_book_checks()
     return sorted(_CHECKS)
 
 
 def compute(key: str) -> Any:
+    _register_book_checks()
     if key not in _CHECKS:
         raise KeyError(f"no computation registered for result key {key!r}; "
                        f"known: {', '.join(computed_keys())}")
