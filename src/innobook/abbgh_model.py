@@ -39,7 +39,9 @@ through ``n0`` - the *Schumpeterian* effect on laggards.
 
 Industry structure is stationary when the flows in and out of the
 neck-and-neck state balance, ``mu1 (n_-1 + h) = 2 mu0 n0`` with
-``mu0 + mu1 = 1``, and the aggregate innovation rate is (their eq. 10)
+``mu0 + mu1 = 1``, and the aggregate innovation rate is (derived here from
+that flow balance; a secondary source attributes it to the paper's eq. 10,
+which has not been checked against the published text)
 
     I = 2 mu0 n0 + mu1 (n_-1 + h) = 4 n0 (n_-1 + h) / (2 n0 + n_-1 + h).
 
@@ -121,7 +123,7 @@ def steady_state(delta, params: ABBGHParams = ABBGHParams()) -> dict:
     ``share_neck_and_neck`` (``mu0``), ``share_unleveled`` (``mu1``),
     ``innovation_neck_and_neck`` (``2 mu0 n0``), ``innovation_unleveled``
     (``mu1 (n_-1 + h)``, laggards' own innovation plus catch-up) and
-    ``innovation_rate`` (``I``, eq. 10).
+    ``innovation_rate`` (``I``, see the module docstring).
     """
     n0, n_m1 = innovation_intensities(delta, params)
     exit_unleveled = n_m1 + params.h

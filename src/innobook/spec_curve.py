@@ -203,15 +203,20 @@ def run_spec_curve(data: pd.DataFrame, specs=None, n_jobs: int | None = None,
     return frame.reset_index(drop=True)
 
 
-def summarise_curve(curve: pd.DataFrame) -> dict:
-    """Counts for the text: how many valid specs pass each test."""
+def summarise_curve(curve: pd.DataFrame, alpha: float = 0.05) -> dict:
+    """Counts for the text: how many valid specs pass each test.
+
+    ``alpha`` is the level for "significantly negative squared term"; it
+    should be the level the curve was run at (the Lind-Mehlum and two-lines
+    verdicts already use the level stored in each spec).
+    """
     ok = curve[curve["valid"] & curve["error"].isna()]
     return {
         "n_specs": int(len(curve)),
         "n_valid": int(curve["valid"].sum()),
         "n_failed": int((curve["valid"] & curve["error"].notna()).sum()),
         "n_estimated": int(len(ok)),
-        "n_b2_negative_significant": int(((ok["b2"] < 0) & (ok["p_b2"] < 0.05)).sum()),
+        "n_b2_negative_significant": int(((ok["b2"] < 0) & (ok["p_b2"] < alpha)).sum()),
         "n_lind_mehlum_inverted_u": int(ok["lm_inverted_u"].sum()),
         "n_two_lines_inverted_u": int((ok["two_lines_verdict"] == "inverted U").sum()),
         "n_both_inverted_u": int((ok["lm_inverted_u"]
