@@ -123,7 +123,9 @@ def test_two_clean_builds_are_identical(built, built_again):
         assert (a / "results" / f"{run_id}.json").read_text() == (b / "results" / f"{run_id}.json").read_text()
         charts_a = notebook_io.chart_outputs(nbformat.read(a / f"{run_id}.ipynb", as_version=4))
         charts_b = notebook_io.chart_outputs(nbformat.read(b / f"{run_id}.ipynb", as_version=4))
-        assert charts_a and charts_a == charts_b, "same chart specifications and ids"
+        assert charts_a == charts_b, f"{run_id}: same chart specifications and ids"
+        assert (a / f"{run_id}.ipynb").read_text() == (b / f"{run_id}.ipynb").read_text(), \
+            f"{run_id}: executed notebooks are identical"
     pages_a = {k: v for k, v in tree_digest(built / "_build" / "html").items() if k.endswith(".html")}
     pages_b = {k: v for k, v in tree_digest(built_again / "_build" / "html").items() if k.endswith(".html")}
     assert pages_a == pages_b, "rendered pages are byte-identical"

@@ -78,6 +78,7 @@ def test_tidy_removes_timestamps_and_hides_parameter_cells():
     assert "2026-01-01" not in text and "duration" not in text
     assert nb.metadata["papermill"] == {"parameters": {"x": 2}}
     assert "remove-cell" in nb.cells[0].metadata["tags"] and "remove-cell" in nb.cells[1].metadata["tags"]
+    assert [c.get("id") for c in nb.cells] == ["cell-0", "cell-1", "cell-2"], "ids by position, not random"
 
 
 def test_glued_values_are_read_back_as_python_values():

@@ -67,9 +67,12 @@ def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
     * drop per-cell timing metadata written by papermill and nbclient;
     * drop the notebook-level start/end times, keeping the parameters as provenance;
-    * remove papermill's parameter cells from the rendered page (tag ``remove-cell``).
+    * remove papermill's parameter cells from the rendered page (tag ``remove-cell``);
+    * give cells ids by position (papermill assigns random ones).
     """
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
+        if "id" in cell:
+            cell["id"] = f"cell-{i}"
         cell.metadata.pop("execution", None)
         cell.metadata.pop("papermill", None)
         tags = cell.metadata.get("tags", [])
