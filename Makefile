@@ -9,7 +9,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: book test test-fast verify bench serve check venv lock clean
+.PHONY: book test test-fast verify bench serve check venv lock clean browser-deps audit publish
 
 venv:
 	@bash scripts/ensure_venv.sh
@@ -20,7 +20,8 @@ book: venv
 check: venv
 	$(PY) -m innobook check
 
-test: venv
+# Every test, the browser ones included (Debian's Chromium, installed when missing).
+test: venv browser-deps
 	$(PY) -m pytest -p no:cacheprovider
 
 test-fast: venv
@@ -34,6 +35,18 @@ bench: venv
 
 serve: venv
 	$(PY) -m innobook serve
+
+# Chromium, CJK fonts and pdftoppm for the browser tests (apt-get; nothing if present).
+browser-deps:
+	@bash scripts/install_browser_deps.sh
+
+# Google Lighthouse on every page, mobile and desktop; prints a table of scores.
+audit: book
+	$(PY) scripts/audit_lighthouse.py
+
+# Publish _build/html (plus a Binder environment) to the gh-pages branch of origin.
+publish: book
+	@bash scripts/publish_site.sh
 
 # Recompile requirements.txt from requirements.in (needs pip-tools in .venv).
 lock: venv

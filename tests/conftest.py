@@ -25,3 +25,61 @@ def project(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("INNOBOOK_ROOT", str(root))
     monkeypatch.chdir(root)
     return root
+
+
+# --------------------------------------------------------------------------- the built site
+# Browser tests share one build per session, made in a scratch copy by the README's command.
+# Set INNOBOOK_TEST_SITE to a built ``_build/html`` folder to test that site instead (faster
+# when working on the tests themselves; the default run always builds from scratch).
+
+def _build_scratch_site(base: Path) -> Path:
+    import os
+    import subprocess
+    import sys
+
+    root = copy_project(base / "book")
+    env = {**os.environ, "INNOBOOK_ROOT": str(root)}
+    proc = subprocess.run([sys.executable, "-m", "innobook", "build"], cwd=root, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The ``_build/html`` folder of a site built once per test session."""
+    import os
+
+    given = os.environ.get("INNOBOOK_TEST_SITE")
+    if given:
+        site = Path(given).resolve()
+        assert (site / "index.html").exists(), f"INNOBOOK_TEST_SITE={given} holds no built site"
+        return site
+    return _build_scratch_site(tmp_path_factory.mktemp("site"))
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site):
+    """The built site served on 127.0.0.1 (a free port), for the length of the session."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(built_site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """``test-artifacts/`` (git-ignored): screenshots and printed pages for a person to look at."""
+    folder = ROOT / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    return folder

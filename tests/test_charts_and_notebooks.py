@@ -27,13 +27,30 @@ def test_chart_html_is_offline_deterministic_and_complete():
     ids = [re.search(r'id="(chart-[0-9a-f]{12})-\d+"', h).group(1) for h in (first, second)]
     assert ids[0] == ids[1], "the id's digest part depends only on the specification"
     assert "https://" not in first.split("<script")[0], "no remote reference in the markup"
-    assert '<img src="data:image/svg+xml;base64,' in first, "static fallback image"
+    assert '<img src="data:image/svg+xml;charset=utf-8,%3Csvg' in first, "static fallback image"
     assert 'alt="A rising line."' in first and 'aria-label="A rising line."' in first
     assert 'href="bib:zlcs2025fyp"' in first, "source line links to the bibliography"
     assert re.search(r'aspect-ratio:\d+/\d+', first), "the chart reserves its size"
     payload = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', first, re.S).group(1)
     embedded = json.loads(payload.replace("<\\/", "</"))
     assert "$schema" not in embedded and embedded["title"]["text"] == "Values rose"
+
+
+def test_static_svg_round_trips_through_its_data_uri():
+    from urllib.parse import unquote
+
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><text fill="#000">R&amp;D 100% 研发</text></svg>'
+    uri = charts.svg_data_uri(svg)
+    assert unquote(uri.split(",", 1)[1]) == svg
+    assert '"' not in uri and "<" not in uri and "#" not in uri
+
+
+def test_chart_data_are_rounded_to_six_significant_digits():
+    df = pd.DataFrame({"x": [1, 2], "y": [0.123456789, 12345.6789]})
+    chart = charts.finish(alt.Chart(df).mark_point().encode(x="x:Q", y="y:Q"), title="t",
+                          sources=[("s", "zlcs2025fyp")], alt_text="a")
+    page = charts.to_html(chart.to_dict())
+    assert "0.123457" in page and "12345.7" in page and "0.123456789" not in page
 
 
 def test_a_chart_without_source_or_alt_text_is_refused():

@@ -1,26 +1,108 @@
-"""Sphinx extension for the book's site: charts and citations that work offline.
+"""Sphinx extension for the book's site: offline, fast, and generated from the project itself.
 
-* Pages that hold a chart load the vendored Vega bundle and the chart loader
-  (deferred); pages without charts load neither.
-* Chart source lines link to bibliography entries with ``href="bib:KEY"``; this
-  extension points them at the references page (``bibtex_cite_id`` gives every
-  entry a stable anchor) and fails the build on an unknown key.
+Charts and citations
+* Pages that hold a chart load the chart loader (deferred), which fetches the vendored Vega
+  bundle when the first chart nears the screen; pages without charts load neither.
+* Chart source lines link to bibliography entries with ``href="bib:KEY"``; they are pointed
+  at the references page (``bibtex_cite_id`` gives every entry a stable anchor), and an
+  unknown key fails the build.
+
+Repository and launch buttons
+* ``repository.url`` in ``_config.yml`` is the one setting. While it is empty the site shows
+  no repository, issue or launch button and names no invented address. Once it is set, the
+  repository and issue buttons appear and the launch buttons (Binder, Colab, JupyterHub) open
+  the executed notebooks published with the site on the ``gh-pages`` branch
+  (``_sources/book/generated/<run>.ipynb``; see ``make publish``).
+
+Downloads
+* Each chapter page gets links to its notebook, the data files it reads (copied into the
+  site under ``data/``) and its key results (``book/generated/results/<run>.json``), both in
+  the page and in the theme's download menu.
+
+Reviewers' tables, made at build time (so a new chapter appears without editing a page)
+* ``{innobook-requirements}``: the pinned versions of the direct dependencies, read from
+  ``requirements.in`` and ``requirements.txt``, and the Python the site was built with.
+* ``{innobook-chapters}``: every run in ``notebooks/runs.yml`` with its notebook, parameters,
+  results file and the titles of the figures and tables it makes (read from
+  ``book/generated/<run>.ipynb``), in table-of-contents order.
+* ``{innobook-parameters}``: each notebook's declared parameters (``notebooks/*.params.yml``)
+  and a command that reruns it.
+
+Speed and accessibility (Lighthouse)
+* Theme and extension scripts are deferred; MathJax is loaded only on pages with math, when
+  a formula nears the screen (``innobook-math.js``); the
+  theme's 1.4 MB Font Awesome script is replaced by a small stylesheet holding just the icons
+  the theme can show (drawn from the same Font Awesome files); the search index is loaded only
+  by the search page.
+* Every page gets a meta description (front matter ``html_meta`` wins; otherwise the first
+  paragraph).
+* Bibliography entries get ``role="listitem"`` (sphinxcontrib-bibtex writes the deprecated
+  ``doc-biblioentry`` inside a ``role="list"``).
 """
 
 from __future__ import annotations
 
+import html
+import json
+import math
+import platform
 import re
+import shutil
+from pathlib import Path
+from urllib.parse import quote
 
+import yaml
+from docutils import nodes
 from docutils.nodes import make_id
+from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
+from sphinx.errors import ConfigError
 from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
 
 logger = logging.getLogger(__name__)
 
 CHART_MARK = 'class="innobook-chart"'
 BIB_LINK = re.compile(r'href="bib:([^"]+)"')
 REFERENCES_PAGE = "book/references"
+GENERATED = "book/generated/"
+GITHUB_REPO = re.compile(r"^https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+ICON_CSS = "innobook-icons.css"
+# Icons this extension adds to the download menu, besides those the theme's templates use.
+OWN_ICONS = ("table", "database", "code", "github", "gitlab", "bitbucket", "lightbulb", "rocket")
 
+
+# --------------------------------------------------------------------------- project files
+def _root(app: Sphinx) -> Path:
+    return Path(app.confdir)
+
+
+def _runs(app: Sphinx):
+    """Runs of notebooks/runs.yml with their declarations (innobook.params), cached per build."""
+    if not hasattr(app, "_innobook_runs"):
+        from innobook.params import load_declarations, load_runs
+
+        root = _root(app)
+        specs = load_declarations(root)
+        app._innobook_runs = (specs, load_runs(root, specs))
+    return app._innobook_runs
+
+
+def _datapackage(app: Sphinx) -> dict:
+    if not hasattr(app, "_innobook_datapackage"):
+        app._innobook_datapackage = json.loads(
+            (_root(app) / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    return app._innobook_datapackage
+
+
+def _resource_paths(app: Sphinx, names) -> list[tuple[str, str]]:
+    """(path under data/, title) of each named resource."""
+    out = []
+    for res in _datapackage(app).get("resources", []):
+        if res["name"] in names:
+            paths = res["path"] if isinstance(res["path"], list) else [res["path"]]
+            out += [(p, res.get("title", res["name"])) for p in paths]
+    return out
 
 
 def _bib_keys(app: Sphinx) -> set[str]:
@@ -34,23 +116,253 @@ def _bib_keys(app: Sphinx) -> set[str]:
     return app._innobook_bib_keys
 
 
+def _toc_order(app: Sphinx) -> list[str]:
+    toc = yaml.safe_load((_root(app) / "_toc.yml").read_text(encoding="utf-8")) or {}
+    files: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(re.sub(r"\.(md|ipynb)$", "", node["file"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return files
+
+
+def _ordered_runs(app: Sphinx):
+    """Runs in table-of-contents order; runs not (yet) in the contents come last."""
+    _, runs = _runs(app)
+    order = {doc: i for i, doc in enumerate(_toc_order(app))}
+    return sorted(runs, key=lambda r: order.get(GENERATED + r.run_id, len(order)))
+
+
+def _outputs(app: Sphinx, run_id: str) -> tuple[list[str], list[str]]:
+    """Titles of the charts and tables an executed notebook shows, in order."""
+    import nbformat
+
+    path = _root(app) / GENERATED / f"{run_id}.ipynb"
+    if not path.exists():
+        return [], []
+    nb = nbformat.read(path, as_version=4)
+    figures, tables = [], []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "remove-cell" in cell.metadata.get("tags", []):
+            continue
+        for out in cell.get("outputs", []):
+            page = out.get("data", {}).get("text/html", "")
+            if "innobook-chart" in page:
+                for spec in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S):
+                    title = json.loads(spec.replace("<\\/", "</")).get("title", {})
+                    text = title.get("text", "") if isinstance(title, dict) else str(title)
+                    figures.append(" ".join(text) if isinstance(text, list) else text)
+            elif "<table" in page:
+                cols = re.findall(r"<th[^>]*>([^<]+)</th>", page.split("</thead>")[0])
+                tables.append("Table of " + ", ".join(c.strip() for c in cols[:6] if c.strip()))
+    return figures, tables
+
+
+# --------------------------------------------------------------------------- configuration
+def on_config_inited(app: Sphinx, config) -> None:
+    """One setting, ``repository.url``: no repository, issue or launch button until it is set."""
+    opts = config.html_theme_options
+    url = (opts.get("repository_url") or "").strip().rstrip("/")
+    if not url:
+        for key in ("repository_url", "launch_buttons"):
+            opts.pop(key, None)
+        opts["use_repository_button"] = False
+        opts["use_issues_button"] = False
+        opts["use_edit_page_button"] = False
+        return
+    if not GITHUB_REPO.match(url):
+        raise ConfigError(f"repository.url in _config.yml must look like https://github.com/OWNER/REPO "
+                          f"(launch buttons open it on Binder and Colab); got {url!r}")
+    opts["repository_url"] = url
+    opts["use_repository_button"] = True
+    opts["use_issues_button"] = True
+
+
+# --------------------------------------------------------------------------- icons
+def _fontawesome_icons() -> dict[tuple[str, str], tuple[int, int, str]]:
+    """(style, name) -> (width, height, SVG path) read from the theme's Font Awesome bundle."""
+    import pydata_sphinx_theme
+
+    bundle = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static" \
+        / "scripts" / "fontawesome.js"
+    text = bundle.read_text(encoding="utf-8")
+    ends = sorted((m.start(), m.group(1)) for m in re.finditer(r'\(\s*"(fab|far|fas)"\s*,\s*p\s*\)', text))
+    icons = {}
+    pattern = re.compile(r'(?:"([a-z0-9-]+)"|\b([a-z0-9]+)):\[(\d+),(\d+),\[([^\]]*)\],"[0-9a-f]+","(M[^"]+)"\]')
+    for m in pattern.finditer(text):
+        style = next((s for end, s in ends if m.start() < end), None)
+        if style is None:
+            continue
+        name = m.group(1) or m.group(2)
+        value = (int(m.group(3)), int(m.group(4)), m.group(6))
+        aliases = re.findall(r'"([a-z0-9-]+)"', m.group(5))
+        for n in (name, *aliases):
+            icons.setdefault((style, n), value)
+    return icons
+
+
+def _theme_icon_names() -> set[str]:
+    import pydata_sphinx_theme
+    import sphinx_book_theme
+
+    names = set(OWN_ICONS)
+    for pkg in (pydata_sphinx_theme, sphinx_book_theme):
+        base = Path(pkg.__file__).parent
+        for path in list(base.rglob("*.html")) + list(base.rglob("*.py")):
+            names |= set(re.findall(r"fa-([a-z0-9-]+)", path.read_text(encoding="utf-8", errors="replace")))
+    return names
+
+
+def write_icon_css(app: Sphinx) -> None:
+    """A stylesheet with only the icons the theme can show (CSS masks, no script)."""
+    if app.builder.format != "html":
+        return
+    icons = _fontawesome_icons()
+    rules = [
+        "/* Font Awesome Free icons (CC BY 4.0, https://fontawesome.com/license/free), the few the",
+        "   theme uses, drawn as CSS masks so that no 1.4 MB script is needed. Written by the build. */",
+        'i[class*="fa-"]{display:inline-block;font-style:normal;line-height:1;vertical-align:-0.125em}',
+        'i[class*="fa-"]::before{content:"";display:inline-block;height:1em;width:var(--ib-w,1em);'
+        "background-color:currentColor;-webkit-mask:var(--ib-i) no-repeat center/contain;"
+        "mask:var(--ib-i) no-repeat center/contain}",
+        "i.fa-lg{font-size:1.25em;line-height:0.05em;vertical-align:-0.2em}",
+    ]
+    for name in sorted(_theme_icon_names()):
+        for style, selectors in (("fas", ("fa-solid", "fas")), ("far", ("fa-regular", "far")),
+                                 ("fab", ("fa-brands", "fab"))):
+            found = icons.get((style, name)) or (icons.get(("fas", name)) if style != "fab" else None)
+            if not found:
+                continue
+            w, h, path = found
+            svg = (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {w} {h}'>"
+                   f"<path d='{path}'/></svg>")
+            data = "data:image/svg+xml," + quote(svg, safe="/:=' ")
+            sel = ",".join(f"i.{s}.fa-{name}" for s in selectors)
+            rules.append(f'{sel}{{--ib-i:url("{data}");--ib-w:{w / h:.4f}em}}')
+    static = Path(app.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    (static / ICON_CSS).write_text("\n".join(rules) + "\n", encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- pages
 def _drop_thebe(context: dict) -> None:
     """Live code (Thebe) is off in this book; drop its assets, which name a CDN."""
     scripts = context.get("script_files")
     if scripts is not None:
         scripts[:] = [js for js in scripts
-                      if "thebe" not in str(js).lower() and "thebe" not in js.attributes.get("body", "").lower()]
+                      if "thebe" not in str(getattr(js, "filename", "") or "").lower()
+                      and "thebe" not in js.attributes.get("body", "").lower()]
     styles = context.get("css_files")
     if styles is not None:
-        styles[:] = [css for css in styles if "thebe" not in str(css).lower()]
+        styles[:] = [css for css in styles if "thebe" not in str(getattr(css, "filename", "") or "").lower()]
+
+
+HAS_MATH = re.compile(r'class="[^"]*\bmath\b|\\\(|\\\[|\$\$')
+KEEP_BLOCKING = ("documentation_options.js",)
+
+
+def _tune_scripts(context: dict, body: str, pagename: str) -> None:
+    """Defer every external script; MathJax only where there is math, and only when needed.
+
+    On a page with math, MathJax is started by ``innobook-math.js`` when the first formula
+    nears the screen; pages without math load neither. Script objects are shared by all
+    pages, so a changed copy replaces each one here.
+    """
+    from sphinx.builders.html._assets import _JavaScript
+
+    scripts = context.get("script_files")
+    if scripts is None:
+        return
+    has_math = bool(HAS_MATH.search(body))
+    kept = []
+    for js in scripts:
+        name = str(getattr(js, "filename", "") or "")
+        inline = js.attributes.get("body", "")
+        if not has_math and ("mathjax" in name.lower() or "window.MathJax" in inline):
+            continue
+        if name.lower().endswith("tex-chtml.js"):
+            mathjax = "../" * pagename.count("/") + name  # name is relative to the site root
+            kept.append(_JavaScript("_static/innobook-math.js", priority=js.priority, defer="defer",
+                                    **{"data-mathjax": mathjax}))
+            continue
+        if name and not inline and not any(k in name for k in KEEP_BLOCKING) \
+                and "async" not in js.attributes and "defer" not in js.attributes:
+            js = _JavaScript(js.filename, priority=js.priority, **{**js.attributes, "defer": "defer"})
+        kept.append(js)
+    scripts[:] = kept
+
+
+def _description(context: dict, body: str) -> str:
+    for para in re.findall(r"<p(?:\s[^>]*)?>(.*?)</p>", body, re.S):
+        text = html.unescape(re.sub(r"<[^>]+>", "", para))
+        text = re.sub(r"\s+", " ", text).strip()
+        if len(text) >= 40:
+            if len(text) > 160:
+                text = text[:157].rsplit(" ", 1)[0].rstrip(",;:") + "..."
+            return text
+    title = html.unescape(re.sub(r"<[^>]+>", "", context.get("title", ""))).strip()
+    return f"{title}: part of {context.get('docstitle', '')}".strip(": ")
+
+
+def _add_description(context: dict, body: str) -> None:
+    tags = context.get("metatags", "")
+    if 'name="description"' in tags:
+        return
+    text = html.escape(_description(context, body), quote=True)
+    context["metatags"] = tags + f'\n<meta name="description" content="{text}" />'
+
+
+def _chapter_run(app: Sphinx, pagename: str):
+    if not pagename.startswith(GENERATED):
+        return None
+    run_id = pagename[len(GENERATED):]
+    return next((r for r in _runs(app)[1] if r.run_id == run_id), None)
+
+
+def _downloads(app: Sphinx, pagename: str, run) -> list[dict]:
+    """Links for a chapter: its notebook, its data files and its key results."""
+    to_root = "../" * pagename.count("/")
+    links = [{"url": f"{to_root}_sources/{pagename}.ipynb", "text": f"{run.run_id}.ipynb",
+              "what": "the executed notebook", "icon": "fas fa-code"}]
+    for rel, title in _resource_paths(app, run.notebook.reads):
+        links.append({"url": f"{to_root}data/{rel}", "text": Path(rel).name, "what": title,
+                      "icon": "fas fa-table"})
+    links.append({"url": f"{to_root}data/datapackage.json", "text": "datapackage.json",
+                  "what": "sources, units, licences and vintages of every data file", "icon": "fas fa-database"})
+    links.append({"url": f"{to_root}{GENERATED}results/{run.run_id}.json", "text": f"{run.run_id}.json",
+                  "what": "the key results quoted in the text", "icon": "fas fa-file"})
+    return links
+
+
+def _downloads_html(links: list[dict], run) -> str:
+    items = "".join(
+        f'<li><a class="innobook-data-link reference external" href="{html.escape(l["url"])}" download>'
+        f'{html.escape(l["text"])}</a>: {html.escape(l["what"])}</li>' for l in links)
+    cmd = html.escape(f"python -m innobook run notebooks/{run.notebook.name}.ipynb -p NAME VALUE")
+    return (f'<aside class="admonition note innobook-downloads" aria-label="Files for this chapter">'
+            f'<p class="admonition-title">Files for this chapter</p><ul class="simple">{items}</ul>'
+            f"<p>Rerun it with other parameters: <code>{cmd}</code> "
+            f'(see the reproduction guide).</p></aside>')
 
 
 def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     _drop_thebe(context)
     body = context.get("body", "")
+    if pagename != "search":  # the search page's inline script needs Sphinx's scripts loaded
+        _tune_scripts(context, body, pagename)
+    _add_description(context, body)
     if CHART_MARK in body:
-        app.add_js_file("vega/vega-bundle.js", loading_method="defer")
-        app.add_js_file("innobook-charts.js", loading_method="defer")
+        # The loader fetches the Vega bundle itself, when the first chart nears the screen.
+        bundle = "../" * pagename.count("/") + "_static/vega/vega-bundle.js"
+        app.add_js_file("innobook-charts.js", loading_method="defer", **{"data-vega": bundle})
     if "bib:" in body:
         keys = _bib_keys(app)
         target = app.builder.get_relative_uri(pagename, REFERENCES_PAGE)
@@ -62,9 +374,430 @@ def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict
                                location=pagename)
             return f'href="{target}#{make_id("cite-" + key)}"'
 
-        context["body"] = BIB_LINK.sub(resolve, body)
+        body = BIB_LINK.sub(resolve, body)
+    body = body.replace('role="doc-biblioentry"', 'role="listitem"')
+    run = _chapter_run(app, pagename)
+    if run is not None:
+        body += _downloads_html(_downloads(app, pagename, run), run)
+    context["body"] = body
 
 
+def on_page_buttons(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Add the chapter's data files to the theme's download menu (runs after the theme)."""
+    run = _chapter_run(app, pagename)
+    if run is None:
+        return
+    for button in context.get("header_buttons", []):
+        if button.get("label") == "download-buttons" and isinstance(button.get("buttons"), list):
+            for link in _downloads(app, pagename, run)[1:]:
+                button["buttons"].append({"type": "link", "url": link["url"], "text": link["text"],
+                                          "tooltip": f"Download {link['what']}", "icon": link["icon"],
+                                          "label": "download-data-button"})
+
+
+# --------------------------------------------------------------------------- after the build
+SEARCH_TOOLS = re.compile(
+    r'\s*<script src="[^"]*_static/searchtools\.js"></script>'
+    r'\s*<script src="[^"]*_static/language_data\.js"></script>'
+    r'\s*<script src="[^"]*searchindex\.js"></script>')
+FONTAWESOME = re.compile(r'\s*<!-- So that users can add custom icons -->'
+                         r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
+
+
+STYLESHEET = re.compile(r'<link(?=[^>]*\brel="stylesheet")[^>]*\bhref="([^"]+)"[^>]*/?>\s*')
+DOC_OPTIONS = re.compile(r'<script src="([^"]*_static/documentation_options\.js)(?:\?[^"]*)?"></script>')
+FA_CONTENT = re.compile(r'(?:\.fa-[a-z0-9-]+:{1,2}(?:before|after),?)+\{content:"[^"]*"\}')
+CSS_URL = re.compile(r'url\(\s*([\'"]?)([^\'")]+)\1\s*\)')
+
+
+def _bundle_css(out: Path, files: list[str]) -> str:
+    """One stylesheet from several (in order), urls rebased; returns its path in the site.
+
+    One file instead of a dozen saves a round trip each on a slow connection. The theme's
+    Font Awesome glyph rules are left out: those icons come from ICON_CSS.
+    """
+    import hashlib
+    import posixpath
+
+    parts = []
+    for rel in files:
+        text = (out / rel).read_text(encoding="utf-8")
+        text = re.sub(r'@charset "[^"]*";', "", text)
+        text = re.sub(r"@import[^;]*;", "", text)  # theme.css only imports a file linked anyway
+        text = re.sub(r"/\*# sourceMappingURL=[^*]*\*/", "", text)
+        if rel.endswith("pydata-sphinx-theme.css"):
+            # The glyph rules serve <i class="fa-..."> icons, drawn by ICON_CSS instead; the
+            # font faces stay, for the admonition icons the theme draws with the font.
+            text = FA_CONTENT.sub("", text)
+        base = posixpath.dirname(rel)
+
+        def rebase(m: re.Match) -> str:
+            url = m.group(2)
+            if re.match(r"^(data:|[a-z]+://|/|#)", url):
+                return m.group(0)
+            target = posixpath.normpath(posixpath.join(base, url))
+            return f'url("{posixpath.relpath(target, "_static")}")'
+
+        parts.append(f"/* {rel} */\n" + CSS_URL.sub(rebase, text).strip())
+    bundle = '@charset "UTF-8";\n' + "\n".join(parts) + "\n"
+    name = f"_static/innobook-{hashlib.sha256(bundle.encode()).hexdigest()[:12]}.css"
+    (out / name).write_text(bundle, encoding="utf-8")
+    return name
+
+
+def _postprocess_page(out: Path, path: Path, bundles: dict) -> None:
+    import posixpath
+
+    rel_page = path.relative_to(out).as_posix()
+    to_root = "../" * rel_page.count("/")
+    text = path.read_text(encoding="utf-8")
+    new = FONTAWESOME.sub("", text)
+    if rel_page != "search.html":
+        # The theme loads the whole search index on every page for a search-as-you-type
+        # feature this book leaves off; the search page loads it itself.
+        new = SEARCH_TOOLS.sub("", new)
+    # Inline the tiny options script, the one script left blocking in the head.
+    doc = DOC_OPTIONS.search(new)
+    if doc:
+        js = (out / "_static" / "documentation_options.js").read_text(encoding="utf-8").strip()
+        new = new.replace(doc.group(0), f"<script>{js}</script>")
+    head, sep, rest = new.partition("</head>")
+    links = [m for m in STYLESHEET.finditer(head) if not re.match(r"^([a-z]+:)?//", m.group(1))]
+    if sep and len(links) > 1:
+        files = [posixpath.normpath(posixpath.join(posixpath.dirname(rel_page), m.group(1).split("?")[0]))
+                 for m in links]
+        key = tuple(files)
+        if key not in bundles:
+            bundles[key] = _bundle_css(out, files)
+        first = links[0]
+        pieces, last = [], 0
+        for i, m in enumerate(links):
+            pieces.append(head[last:m.start()])
+            if i == 0:
+                pieces.append(f'<link rel="stylesheet" href="{to_root}{bundles[key]}" />\n')
+            last = m.end()
+        pieces.append(head[last:])
+        new = "".join(pieces) + sep + rest
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+
+
+def on_build_finished(app: Sphinx, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    root = _root(app)
+    bundles: dict = {}
+    for page in sorted(out.rglob("*.html")):
+        if not {"_static", "_sources"} & set(page.relative_to(out).parts):
+            _postprocess_page(out, page, bundles)
+    used = set()
+    for page in out.rglob("*.html"):
+        used |= set(re.findall(r'<i class="[^"]*\bfa-([a-z0-9-]+)', page.read_text(encoding="utf-8")))
+    css = (out / "_static" / ICON_CSS).read_text(encoding="utf-8")
+    missing = sorted(n for n in used - {"lg", "solid", "regular", "brands"} if f".fa-{n}{{" not in css
+                     and f".fa-{n}," not in css)
+    if missing:
+        logger.warning("icons used by the pages but missing from %s: %s", ICON_CSS, ", ".join(missing))
+    # Data files, their description, and each run's key results, for the download links.
+    files = [(p, p) for p, _ in _resource_paths(app, {r["name"] for r in _datapackage(app)["resources"]})]
+    files += [("datapackage.json", "datapackage.json"), ("README.md", "README.md")]
+    for rel, dest in files:
+        src = root / "data" / rel
+        if src.exists():
+            target = out / "data" / dest
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, target)
+    results = root / GENERATED / "results"
+    for run in _runs(app)[1]:
+        src = results / f"{run.run_id}.json"
+        if src.exists():
+            target = out / GENERATED / "results" / src.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, target)
+
+
+# --------------------------------------------------------------------------- directives
+def _table(headers: list[str], rows: list[list], classes: list[str], widths=None) -> nodes.table:
+    table = nodes.table(classes=classes)
+    group = nodes.tgroup(cols=len(headers))
+    table += group
+    for w in (widths or [1] * len(headers)):
+        group += nodes.colspec(colwidth=w)
+    head = nodes.thead()
+    group += head
+    row = nodes.row()
+    for h in headers:
+        row += nodes.entry("", nodes.paragraph(text=h))
+    head += row
+    tbody = nodes.tbody()
+    group += tbody
+    for cells in rows:
+        row = nodes.row()
+        for cell in cells:
+            entry = nodes.entry()
+            if isinstance(cell, nodes.Node):
+                entry += cell
+            elif isinstance(cell, list):
+                entry += cell
+            else:
+                entry += nodes.paragraph(text=str(cell))
+            row += entry
+        tbody += row
+    return table
+
+
+def _literal_par(text: str) -> nodes.paragraph:
+    return nodes.paragraph("", "", nodes.literal(text=text))
+
+
+def _doc_link(env, docname: str, text: str) -> nodes.Node:
+    from sphinx.addnodes import pending_xref
+
+    if docname not in env.found_docs:
+        return nodes.paragraph(text=text)
+    ref = pending_xref("", refdomain="std", reftype="doc", reftarget="/" + docname,
+                       refexplicit=True, refdoc=env.docname)
+    ref += nodes.inline(text=text)
+    return nodes.paragraph("", "", ref)
+
+
+class RequirementsDirective(SphinxDirective):
+    """Pinned versions of the book's direct dependencies, read from the lock file."""
+
+    def run(self):
+        root = _root(self.env.app)
+        for name in ("requirements.in", "requirements.txt", "pyproject.toml"):
+            self.env.note_dependency(str(root / name))
+        pins = {}
+        for line in (root / "requirements.txt").read_text(encoding="utf-8").splitlines():
+            m = re.match(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s;#]+)", line.strip())
+            if m:
+                pins[re.sub(r"[-_.]+", "-", m.group(1).lower())] = (m.group(1), m.group(2))
+        direct = []
+        for line in (root / "requirements.in").read_text(encoding="utf-8").splitlines():
+            line = line.split("#")[0].strip()
+            if line:
+                key = re.sub(r"[-_.]+", "-", re.split(r"[<>=!~\[ ;]", line)[0].lower())
+                direct.append(key)
+        requires = re.search(r'requires-python\s*=\s*"([^"]+)"',
+                             (root / "pyproject.toml").read_text(encoding="utf-8"))
+        rows = [["Python", f"{platform.python_version()} (built with); the project needs "
+                           f"{requires.group(1) if requires else 'Python 3'}"]]
+        rows += [[pins[k][0], pins[k][1]] for k in direct if k in pins]
+        table = _table(["Package", "Version"], rows, ["innobook-requirements"], [2, 3])
+        note = nodes.paragraph(text=(
+            f"These are the {len(rows) - 1} direct dependencies; requirements.txt pins all "
+            f"{len(pins)} packages, transitive ones included, with exact versions."))
+        return [table, note]
+
+
+class DatasetsDirective(SphinxDirective):
+    """The data files, with a download link, licence and number of cited sources."""
+
+    def run(self):
+        root = _root(self.env.app)
+        self.env.note_dependency(str(root / "data" / "datapackage.json"))
+        to_root = "../" * self.env.docname.count("/")
+        rows = []
+        for res in _datapackage(self.env.app).get("resources", []):
+            paths = res["path"] if isinstance(res["path"], list) else [res["path"]]
+            links = nodes.paragraph()
+            for i, rel in enumerate(paths):
+                if i:
+                    links += nodes.Text(", ")
+                links += nodes.reference("", rel, refuri=f"{to_root}data/{rel}",
+                                         classes=["innobook-data-link"])
+            licences = ", ".join(l.get("name", "") for l in res.get("licenses", []))
+            rows.append([links, nodes.paragraph(text=res.get("title", res["name"])),
+                         nodes.paragraph(text=licences),
+                         nodes.paragraph(text=str(len(res.get("sources", []))))])
+        return [_table(["File", "Content", "Licence", "Sources"], rows,
+                       ["innobook-datasets"], [3, 6, 2, 1])]
+
+
+class ChaptersDirective(SphinxDirective):
+    """Every run: chapter, notebook, parameters, results file, and its figures and tables."""
+
+    option_spec = {"class": directives.unchanged}
+
+    def run(self):
+        app = self.env.app
+        root = _root(app)
+        for rel in ("notebooks/runs.yml", "_toc.yml"):
+            self.env.note_dependency(str(root / rel))
+        rows, listing = [], []
+        for run in _ordered_runs(app):
+            self.env.note_dependency(str(root / GENERATED / f"{run.run_id}.ipynb"))
+            changed = {k: v for k, v in run.parameters.items() if run.notebook.defaults().get(k) != v}
+            params = ", ".join(f"{k}={v!r}" for k, v in changed.items()) or "defaults"
+            chapter = GENERATED + run.run_id
+            rows.append([_doc_link(self.env, chapter, run.notebook.title),
+                         _literal_par(f"notebooks/{run.notebook.name}.ipynb"),
+                         nodes.paragraph(text=f"{run.run_id} ({params})"),
+                         _literal_par(f"book/generated/results/{run.run_id}.json")])
+            figures, tables = _outputs(app, run.run_id)
+            for kind, items in (("Figure", figures), ("Table", tables)):
+                for i, title in enumerate(items, start=1):
+                    listing.append([_doc_link(self.env, chapter, run.notebook.title),
+                                    nodes.paragraph(text=f"{kind} {i}"), nodes.paragraph(text=title),
+                                    _literal_par(f"notebooks/{run.notebook.name}.ipynb")])
+        out = [_table(["Chapter", "Notebook", "Run (parameters)", "Key results"], rows,
+                      ["innobook-chapter-list"], [3, 3, 3, 3])]
+        if listing:
+            out.append(_table(["Chapter", "Item", "Title", "Made by"], listing,
+                              ["innobook-figure-list"], [3, 1, 5, 3]))
+        else:
+            out.append(nodes.paragraph(text="No chapter has been executed yet: run make book.",
+                                       classes=["innobook-figure-list"]))
+        return out
+
+
+def _prose(nb) -> list[str]:
+    """The Markdown of a notebook: its Markdown cells and any Markdown its code cells show."""
+    texts = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            texts.append(cell.source)
+        elif cell.cell_type == "code":
+            for out in cell.get("outputs", []):
+                for key, value in out.get("data", {}).items():
+                    if key.endswith("text/markdown"):
+                        texts.append(value if isinstance(value, str) else "".join(value))
+    return texts
+
+
+def _template_facts(path: Path) -> dict:
+    """Learning objectives, exercise count and prose length of a chapter.
+
+    Read from the executed notebook when there is one (a chapter may write some of its
+    Markdown, exercises included, from code), else from the template.
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    objectives, exercises, words = [], 0, 0
+    for text in _prose(nb):
+        words += len(re.findall(r"[A-Za-z]+(?:'[a-z]+)?|[\u4e00-\u9fff]", re.sub(r"`[^`]*`", "", text)))
+        exercises += len(re.findall(r"^(?:`{3,}|:{3,})\{exercise(?:-start)?\}", text, re.M))
+        block = re.search(r"(?:```|:::)\{admonition\} Learning objectives\n(.*?)(?:```|:::)", text, re.S)
+        if block and not objectives:
+            objectives = [line[2:].strip() for line in block.group(1).splitlines() if line.startswith("- ")]
+    return {"objectives": objectives, "exercises": exercises, "words": words}
+
+
+class SyllabusDirective(SphinxDirective):
+    """For teachers: each chapter's objectives, reading length, exercises and parameters."""
+
+    WORDS_PER_MINUTE = 200
+
+    def run(self):
+        app = self.env.app
+        root = _root(app)
+        self.env.note_dependency(str(root / "notebooks" / "runs.yml"))
+        out, seen = [], set()
+        for run in _ordered_runs(app):
+            spec = run.notebook
+            if spec.name in seen:
+                continue
+            seen.add(spec.name)
+            self.env.note_dependency(str(spec.path))
+            same = [r for r in _runs(app)[1] if r.notebook.name == spec.name]
+            executed = [_root(app) / GENERATED / f"{r.run_id}.ipynb" for r in same]
+            executed = [p for p in executed if p.exists()]
+            facts = _template_facts(executed[0] if executed else spec.path)
+            box = nodes.container(classes=["innobook-syllabus"])
+            head = nodes.paragraph()
+            chapters = [r for r in same if GENERATED + r.run_id in self.env.found_docs]
+            head += nodes.strong(text=spec.title)
+            box += head
+            where = nodes.paragraph()
+            if chapters:
+                where += nodes.Text("Read it: " if len(chapters) == 1 else "One page per run: ")
+                varying = [k for k in spec.parameters
+                           if len({repr(r.parameters.get(k)) for r in chapters}) > 1]
+                for i, r in enumerate(chapters):
+                    if i:
+                        where += nodes.Text(", ")
+                    label = spec.title if len(chapters) == 1 else \
+                        (", ".join(str(r.parameters[k]) for k in varying) or r.run_id)
+                    where += _doc_link(self.env, GENERATED + r.run_id, label).children[0]
+                where += nodes.Text(". ")
+            else:
+                where += nodes.Text("In preparation: not yet in the table of contents. ")
+            minutes = max(5, 5 * math.ceil(facts["words"] / self.WORDS_PER_MINUTE / 5))
+            where += nodes.Text(f"About {minutes} minutes of reading ({facts['words']} words of "
+                                f"prose); {facts['exercises']} exercises with hidden solutions; "
+                                f"notebook ")
+            where += nodes.literal(text=f"notebooks/{spec.name}.ipynb")
+            where += nodes.Text(".")
+            box += where
+            if facts["objectives"]:
+                box += nodes.paragraph(text="Learning objectives:")
+                box += self.parse_text_to_nodes("\n".join(f"- {o}" for o in facts["objectives"]))
+            if spec.parameters:
+                params = nodes.paragraph(text="Parameters to vary: ")
+                for i, p in enumerate(spec.parameters.values()):
+                    if i:
+                        params += nodes.Text("; ")
+                    params += nodes.literal(text=p.name)
+                    params += nodes.Text(f" ({p.allowed()}): {p.help.rstrip('.')}")
+                params += nodes.Text(".")
+                box += params
+            out.append(box)
+        return out
+
+
+class ParametersDirective(SphinxDirective):
+    """Each notebook's declared parameters and the command that reruns it with other values."""
+
+    option_spec = {"notebook": directives.unchanged}
+
+    def run(self):
+        app = self.env.app
+        specs, runs = _runs(app)
+        root = _root(app)
+        wanted = self.options.get("notebook")
+        out = []
+        for name, spec in sorted(specs.items()):
+            if wanted and name != wanted:
+                continue
+            self.env.note_dependency(str(root / "notebooks" / f"{name}.params.yml"))
+            section = nodes.container(classes=["innobook-parameters"])
+            title = nodes.paragraph()
+            title += nodes.strong(text=spec.title)
+            title += nodes.Text(" (")
+            title += nodes.literal(text=f"notebooks/{name}.ipynb")
+            title += nodes.Text(")")
+            section += title
+            rows = [[_literal_par(p.name), nodes.paragraph(text=p.type),
+                     _literal_par(repr(p.default)), nodes.paragraph(text=p.allowed()),
+                     nodes.paragraph(text=p.help)] for p in spec.parameters.values()]
+            section += _table(["Parameter", "Type", "Default", "Allowed", "Meaning"], rows,
+                              ["innobook-parameter-table"], [2, 1, 2, 3, 4])
+            example = next(iter(spec.parameters.values()), None)
+            cmd = f".venv/bin/python -m innobook run notebooks/{name}.ipynb"
+            if example is not None:
+                cmd += f" -p {example.name} VALUE"
+            section += nodes.literal_block(cmd, cmd, language="bash")
+            out.append(section)
+        if wanted and not out:
+            raise self.error(f"no notebook declaration notebooks/{wanted}.params.yml")
+        return out
+
+
+# --------------------------------------------------------------------------- setup
 def setup(app: Sphinx) -> dict:
+    app.connect("config-inited", on_config_inited)
+    app.connect("builder-inited", write_icon_css)
     app.connect("html-page-context", on_page_context)
+    app.connect("html-page-context", on_page_buttons, priority=600)
+    # Late: the theme rewrites pygments.css at build-finished, before it is bundled here.
+    app.connect("build-finished", on_build_finished, priority=900)
+    app.add_css_file(ICON_CSS)
+    app.add_directive("innobook-requirements", RequirementsDirective)
+    app.add_directive("innobook-chapters", ChaptersDirective)
+    app.add_directive("innobook-datasets", DatasetsDirective)
+    app.add_directive("innobook-syllabus", SyllabusDirective)
+    app.add_directive("innobook-parameters", ParametersDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -62,6 +62,7 @@ def _edit_one_notebook(copy: Path) -> str:
 def _jupyter_book_own_execution(copy: Path, env: dict) -> float:
     """Render the same notebooks with Jupyter Book executing them itself."""
     import nbformat
+    from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     from .params import load_declarations, load_runs
@@ -69,7 +70,7 @@ def _jupyter_book_own_execution(copy: Path, env: dict) -> float:
     runs = load_runs(copy, load_declarations(copy))
     generated = copy / "book" / "generated"
     for run in runs:
-        nb = parameterize_notebook(nbformat.read(run.notebook.path, as_version=4), run.parameters,
+        nb = parameterize_notebook(load_notebook_node(str(run.notebook.path)), run.parameters,
                                    kernel_name="python3")
         nbformat.write(nb, generated / f"{run.run_id}.ipynb")
     config = yaml.safe_load((copy / "_config.yml").read_text())

@@ -27,7 +27,6 @@ Usage in a notebook::
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import itertools
@@ -113,23 +112,50 @@ def source_line(sources: Sequence[Sequence[str]]) -> str:
     return f"Source: {links}."
 
 
+SIGNIFICANT_DIGITS = 6
+
+
+def _round_floats(value, digits: int = SIGNIFICANT_DIGITS):
+    """Round every float in the chart data to ``digits`` significant digits.
+
+    Charts show at most four; the extra digits of a float's full repr only weigh the page.
+    """
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, list):
+        return [_round_floats(v, digits) for v in value]
+    if isinstance(value, dict):
+        return {k: _round_floats(v, digits) for k, v in value.items()}
+    return value
+
+
+def svg_data_uri(svg: str) -> str:
+    """A compact data URI for an SVG: percent-encode only what a URI must (smaller than base64)."""
+    text = re.sub(r">\s+<", "><", svg.strip())
+    for char, code in (("%", "%25"), ("#", "%23"), ("<", "%3C"), (">", "%3E"), ('"', "%22"),
+                       ("\n", "%0A"), ("\r", ""), ("&", "%26")):
+        text = text.replace(char, code)
+    return "data:image/svg+xml;charset=utf-8," + text
+
+
 def to_html(spec: dict) -> str:
     """The figure HTML for a Vega-Lite specification (see the module docstring)."""
     meta = spec.get("usermeta", {}).get("innobook")
     if not meta:
         raise ValueError("chart has no source line or alt text: pass it through charts.finish()")
     spec = {k: v for k, v in spec.items() if k != "$schema"}
+    if "datasets" in spec:
+        spec["datasets"] = _round_floats(spec["datasets"])
     cid = chart_id(spec, next(_counter))
     svg = static_svg(spec)
     width, height = _svg_size(svg)
-    img = base64.b64encode(svg.encode()).decode()
     alt_text = html.escape(meta["alt"])
     spec_json = json.dumps(spec, sort_keys=True, ensure_ascii=False).replace("</", "<\\/")
     return (
         f'<figure class="innobook-chart" id="fig-{cid}">'
         f'<div class="innobook-chart__view" id="{cid}" data-spec="{cid}-spec" role="img" '
         f'aria-label="{alt_text}" style="max-width:{width}px;aspect-ratio:{width}/{height}">'
-        f'<img src="data:image/svg+xml;base64,{img}" alt="{alt_text}" width="{width}" '
+        f'<img src="{svg_data_uri(svg)}" alt="{alt_text}" width="{width}" '
         f'height="{height}"></div>'
         f'<script type="application/json" id="{cid}-spec">{spec_json}</script>'
         f'<figcaption class="innobook-chart__source">{source_line(meta["sources"])}</figcaption>'
