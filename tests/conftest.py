@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from innobook.bench import copy_sources
+
 ROOT = Path(__file__).resolve().parents[1]
-IGNORE = shutil.ignore_patterns(".venv", "_build", "generated", "_vendor", ".git", "node_modules",
-                                "__pycache__", ".pytest_cache", "test-artifacts")
 
 
 def copy_project(dest: Path) -> Path:
     """Copy the sources of the project (not its build products) to ``dest``."""
-    shutil.copytree(ROOT, dest, ignore=IGNORE)
-    return dest
+    return copy_sources(ROOT, dest)
 
 
 @pytest.fixture

@@ -22,12 +22,14 @@ from pathlib import Path
 
 import yaml
 
-IGNORE = shutil.ignore_patterns(".venv", "_build", "generated", "_vendor", ".git", "node_modules",
-                                "__pycache__", ".pytest_cache", "test-artifacts")
+# Build products, environments and caches: a scratch copy of the project takes only its sources.
+NOT_SOURCES = shutil.ignore_patterns(".venv", "_build", "generated", "_vendor", ".git", "node_modules",
+                                     "__pycache__", ".pytest_cache", "test-artifacts")
 
 
-def _copy_project(root: Path, dest: Path) -> Path:
-    shutil.copytree(root, dest, ignore=IGNORE)
+def copy_sources(root: Path, dest: Path) -> Path:
+    """Copy the project's sources (not its build products) to ``dest``, for a scratch build."""
+    shutil.copytree(root, dest, ignore=NOT_SOURCES)
     return dest
 
 
@@ -87,7 +89,7 @@ def _jupyter_book_own_execution(copy: Path, env: dict) -> float:
 
 def bench(root: Path, include_jupyter_book: bool = True) -> int:
     with tempfile.TemporaryDirectory(prefix="innobook-bench-") as tmp:
-        copy = _copy_project(root, Path(tmp) / "book")
+        copy = copy_sources(root, Path(tmp) / "book")
         env = {**os.environ, "INNOBOOK_ROOT": str(copy)}
         build = [sys.executable, "-m", "innobook", "build"]
         rows = []
