@@ -48,10 +48,12 @@ audit: book
 publish: book
 	@bash scripts/publish_site.sh
 
-# Recompile requirements.txt from requirements.in (needs pip-tools in .venv).
+# Recompile requirements.txt from requirements.in: every package pinned with its hashes,
+# no index or find-links lines (needs pip-tools in .venv).
 lock: venv
 	$(PY) -m pip install --quiet pip-tools
 	$(PY) -m piptools compile --quiet --strip-extras --no-header --annotation-style=line \
+		--generate-hashes --allow-unsafe --no-emit-index-url --no-emit-find-links \
 		-o requirements.txt requirements.in
 
 clean:

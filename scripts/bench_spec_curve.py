@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO_ROOT / "src"))
 
 import pandas as pd  # noqa: E402
 
-from innobook.spec_curve import build_specs, run_spec_curve, summarise_curve  # noqa: E402
+from innobook.analysis.competition.spec_curve import build_specs, run_spec_curve, summarise_curve  # noqa: E402
 
 DATA = REPO_ROOT / "data" / "firms" / "instinnovation.csv"
 

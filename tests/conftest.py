@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from innobook.bench import copy_sources
+from innobook.pipeline.bench import copy_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 

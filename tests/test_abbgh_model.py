@@ -4,7 +4,7 @@ comparative statics the paper describes."""
 import numpy as np
 import pytest
 
-from innobook.abbgh_model import (ABBGHParams, bellman_residuals, competition_grid,
+from innobook.analysis.competition.abbgh_model import (ABBGHParams, bellman_residuals, competition_grid,
                                   innovation_intensities, neck_and_neck_profit,
                                   peak_competition, solve_bellman, solve_model, steady_state)
 

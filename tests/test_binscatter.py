@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from innobook.binscatter import (binned_means, equal_count_bins, interval_segments,
+from innobook.analysis.competition.binscatter import (binned_means, equal_count_bins, interval_segments,
                                  partialled_outcome, pearson_dispersion, share_within)
-from innobook.inverted_u import fit_quadratic, simulate_panel
+from innobook.analysis.competition.inverted_u import fit_quadratic, simulate_panel
 
 
 def test_equal_count_bins_handle_ties():

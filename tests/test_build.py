@@ -21,7 +21,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT, copy_project
-from innobook import notebook_io
+from innobook.pipeline import notebook_io
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +54,7 @@ def built_again(tmp_path_factory) -> Path:
 
 
 def run_ids(root: Path) -> list[str]:
-    from innobook.params import load_declarations, load_runs
+    from innobook.pipeline.params import load_declarations, load_runs
     return [r.run_id for r in load_runs(root, load_declarations(root))]
 
 
@@ -73,6 +73,46 @@ def test_parameter_cells_are_not_rendered(built):
     page = (built / "_build" / "html" / "book" / "generated" / "rnd_growth.html").read_text()
     assert "window_start = 2020" not in page, "the parameters cell is removed from the page"
     assert "Parameters" not in page or "injected" not in page.lower()
+
+
+PLUMBING = re.compile(r"key_result|sentence\(|glue\(|def say|innobook\.report|innobook\.pipeline|myst_nb|"
+                      r"cell above holds")
+
+
+def rendered_pages(site: Path) -> list[Path]:
+    return [p for p in sorted(site.rglob("*.html"))
+            if not {"_sources", "_static", "_vendor"} & set(p.relative_to(site).parts)]
+
+
+def test_no_rendered_page_shows_plumbing(built):
+    site = built / "_build" / "html"
+    shown = {p.relative_to(site).as_posix(): PLUMBING.findall(p.read_text()) for p in rendered_pages(site)}
+    assert {page: hits for page, hits in shown.items() if hits} == {}
+
+
+def test_each_page_lists_its_parameters_and_the_command_that_reruns_it(built):
+    from innobook.pipeline.params import load_declarations, load_runs
+    for run in load_runs(built, load_declarations(built)):
+        if not run.parameters:
+            continue
+        page = (built / "_build" / "html" / "book" / "generated" / f"{run.run_id}.html").read_text()
+        box = page[page.index("innobook-params"):]
+        assert f"python -m innobook run notebooks/{run.notebook.name}.ipynb" in box, run.run_id
+        for name in run.parameters:
+            assert f"<code class=\"docutils literal notranslate\"><span class=\"pre\">{name}</span></code>" in box, \
+                (run.run_id, name)
+
+
+def test_a_template_that_shows_plumbing_is_refused(tmp_path):
+    root = copy_project(tmp_path / "book")
+    path = root / "notebooks" / "lighthouse.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code" and not c.metadata.get("tags"))
+    first.source += "\nkey_result('visible', 1)"
+    nbformat.write(nb, path)
+    proc = innobook(root, "check")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "calls key_result()" in proc.stderr + proc.stdout and "remove-cell" in proc.stderr + proc.stdout
 
 
 def test_glued_numbers_appear_in_the_prose(built):
@@ -220,7 +260,7 @@ def test_run_writes_elsewhere_and_prints_key_results(built):
 
 
 def test_an_executed_notebook_with_an_error_output_is_never_rendered(built, tmp_path):
-    from innobook.build import BuildError, check_generated
+    from innobook.pipeline.build import BuildError, check_generated
 
     root = tmp_path / "r"
     (root / "book" / "generated").mkdir(parents=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from innobook import cache
-from innobook.build import GENERATED, plan
+from innobook.pipeline import cache
+from innobook.pipeline.build import GENERATED, plan
 from innobook.data import resource_files
-from innobook.params import load_declarations, load_runs
+from innobook.pipeline.params import load_declarations, load_runs
 
 
 def _record_current_state(root):
@@ -61,7 +61,7 @@ def _edit_data(root):
 
 
 def _edit_package(root):
-    path = root / "src" / "innobook" / "growth.py"
+    path = root / "src" / "innobook" / "analysis/rnd.py"
     path.write_text(path.read_text() + "\n# a comment\n")
 
 

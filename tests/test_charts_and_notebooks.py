@@ -10,7 +10,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from innobook import charts, notebook_io
+from innobook import charts
+from innobook.pipeline import notebook_io
 from innobook.report import plain
 
 

@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from innobook import cities
+from innobook.analysis import cities
 from innobook import data as D
-from innobook import growth
+from innobook.analysis import rnd as growth
 
 
 def _frame(rows):

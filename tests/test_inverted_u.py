@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from innobook.inverted_u import (SHAPES, Columns, QuadraticFit, SECorrection, correction_preset,
+from innobook.analysis.competition.inverted_u import (SHAPES, Columns, QuadraticFit, SECorrection, correction_preset,
                                  fit_quadratic, prepare_panel, simulate_panel)
-from innobook.inverted_u.estimators import fit_negbin, fit_ols, fit_poisson, sandwich_covariance
+from innobook.analysis.competition.inverted_u.estimators import fit_negbin, fit_ols, fit_poisson, sandwich_covariance
 
 SIM = Columns(competition="competition", firm="company", industry="industry", year="year")
 

@@ -7,7 +7,7 @@ about 0.015 around 0.95, so the tolerance of 0.045 is three standard errors.
 The Lind-Mehlum test must also keep its size under a monotone concave truth.
 """
 
-from innobook.inverted_u import fit_quadratic, simulate_panel
+from innobook.analysis.competition.inverted_u import fit_quadratic, simulate_panel
 
 REPS = 200
 TOLERANCE = 0.045

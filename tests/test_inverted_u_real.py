@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from innobook.inverted_u import fit_quadratic
-from innobook.inverted_u.estimators import fit_poisson
-from innobook.inverted_u.fit import QuadraticSpec, _build_design
-from innobook.inverted_u.panel import Columns
+from innobook.analysis.competition.inverted_u import fit_quadratic
+from innobook.analysis.competition.inverted_u.estimators import fit_poisson
+from innobook.analysis.competition.inverted_u.fit import QuadraticSpec, _build_design
+from innobook.analysis.competition.inverted_u.panel import Columns
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "firms" / "instinnovation.csv"
 

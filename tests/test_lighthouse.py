@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from innobook import data, lighthouse as L
+from innobook import data
+from innobook.analysis import lighthouse as L
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 

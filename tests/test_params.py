@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from innobook.params import ParameterError, load_declarations, load_runs, parse_cli_value, validate
+from innobook.pipeline.params import ParameterError, load_declarations, load_runs, parse_cli_value, validate
 from conftest import ROOT
 
 
@@ -93,7 +93,7 @@ def test_run_command_refuses_bad_parameters_with_exit_2(project, args, words):
 
 
 def test_template_must_match_its_declaration(project):
-    from innobook.build import BuildError, preflight
+    from innobook.pipeline.build import BuildError, preflight
 
     path = project / "notebooks" / "rnd_growth.params.yml"
     path.write_text(path.read_text().replace("default: final", "default: preliminary"))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from innobook.shape_tests import (FiellerSet, critical_value, delta_method_ci,
+from innobook.analysis.competition.shape_tests import (FiellerSet, critical_value, delta_method_ci,
                                   fieller_interval, flat_region, lind_mehlum_test,
                                   robin_hood_breakpoint, slope_at, turning_point)
 

@@ -307,7 +307,7 @@ def test_glossary_terms_are_linked_from_the_pages(built_site):
 
 
 def test_reproduce_page_lists_every_run_figure_and_pinned_version(built_site):
-    from innobook.params import load_declarations, load_runs
+    from innobook.pipeline.params import load_declarations, load_runs
 
     page = (built_site / "book" / "reproduce.html").read_text(encoding="utf-8")
     text = re.sub(r"<[^>]+>", " ", page)

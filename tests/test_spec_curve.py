@@ -4,8 +4,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from innobook.inverted_u import QuadraticSpec, simulate_panel
-from innobook.spec_curve import build_specs, run_spec_curve, summarise_curve
+from innobook.analysis.competition.inverted_u import QuadraticSpec, simulate_panel
+from innobook.analysis.competition.spec_curve import build_specs, run_spec_curve, summarise_curve
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "firms" / "instinnovation.csv"
 

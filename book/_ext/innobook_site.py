@@ -78,9 +78,9 @@ def _root(app: Sphinx) -> Path:
 
 
 def _runs(app: Sphinx):
-    """Runs of notebooks/runs.yml with their declarations (innobook.params), cached per build."""
+    """Runs of notebooks/runs.yml with their declarations (innobook.pipeline.params), cached per build."""
     if not hasattr(app, "_innobook_runs"):
-        from innobook.params import load_declarations, load_runs
+        from innobook.pipeline.params import load_declarations, load_runs
 
         root = _root(app)
         specs = load_declarations(root)

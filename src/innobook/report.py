@@ -1,6 +1,9 @@
-"""Key results: glued into the prose and recorded in the run's results JSON.
+"""Publishing results: one call glues a value into the prose and records it as a key result.
 
-A notebook calls :func:`key_result` for every number the prose quotes. The value
+A notebook calls :func:`key_result` for every number the prose quotes, and
+:func:`sentence` for a sentence built from the data. Cells that only publish are
+plumbing, not analysis: the templates tag them ``remove-cell`` so the rendered page
+shows the code that teaches (loading, computing, charting) and none of this. The value
 is glued with myst-nb (so the page shows it with ``{glue:text}``) as a plain
 Python value, never a NumPy scalar, whose text form is what the build reads back
 into ``book/generated/results/<run>.json``. There is one source of truth: the
@@ -48,6 +51,19 @@ def key_result(name: str, value: Any) -> Any:
     _recorded[name] = value
     glue(name, value, display=False)
     return value
+
+
+def sentence(name: str, text: str) -> str:
+    """Publish a sentence built from the data.
+
+    It is recorded as the key result ``name`` (plain text) and glued as Markdown under
+    ``name + "_md"``, for ``{glue:md}`` in the prose.
+    """
+    from IPython.display import Markdown
+
+    key_result(name, text)
+    glue(name + "_md", Markdown(text), display=False)
+    return text
 
 
 def recorded() -> dict[str, Any]:

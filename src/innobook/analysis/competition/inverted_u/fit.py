@@ -178,8 +178,8 @@ class QuadraticFit:
     normal inference), ``x_min``/``x_max`` (observed competition range),
     ``nb_alpha`` (NB2 dispersion), ``turning_point`` with
     ``turning_point_se`` and ``turning_point_ci_delta`` (delta method) and
-    ``turning_point_ci_fieller`` (:class:`~innobook.shape_tests.FiellerSet`),
-    ``lind_mehlum`` (:class:`~innobook.shape_tests.LindMehlumResult`) and
+    ``turning_point_ci_fieller`` (:class:`~innobook.analysis.competition.shape_tests.FiellerSet`),
+    ``lind_mehlum`` (:class:`~innobook.analysis.competition.shape_tests.LindMehlumResult`) and
     ``two_lines`` (:class:`TwoLinesResult` or ``None`` when not run).
     """
 
@@ -420,7 +420,7 @@ def fit_quadratic(data: pd.DataFrame, outcome: str = "cites", estimator: str = "
     correction : str or SECorrection
         Finite-sample convention, a preset name (``"stata"``,
         ``"sandwich"``, ``"asymptotic"``; see
-        :mod:`innobook.inverted_u.corrections`) or an explicit
+        :mod:`innobook.analysis.competition.inverted_u.corrections`) or an explicit
         :class:`SECorrection`.
     alpha : float
         Test level; confidence sets have level ``1 - alpha``.

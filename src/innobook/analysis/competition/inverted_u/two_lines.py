@@ -20,7 +20,7 @@ inverted U). The breakpoint comes from the data:
    Like a natural spline it is linear beyond the outer knots.
 2. Keep ``x`` values strictly inside the 10th-90th percentiles. The "flat
    region" is where fitted value + 1 SE exceeds the highest fitted value
-   (inverted U) - see :func:`innobook.shape_tests.flat_region`.
+   (inverted U) - see :func:`innobook.analysis.competition.shape_tests.flat_region`.
 3. Run the two-lines regression at the median of the flat region, then
    move the break to the ``|z2|/(|z1|+|z2|)`` quantile of the flat region
    ("Robin Hood": the weaker line gets more data) and run it again.

@@ -2,7 +2,7 @@
 
 Public API::
 
-    from innobook.inverted_u import fit_quadratic
+    from innobook.analysis.competition.inverted_u import fit_quadratic
     fit = fit_quadratic(firms, outcome="cites", estimator="poisson",
                         fixed_effects="year_industry", se="cluster_firm")
     print(fit.summary()); fit.to_dict(); fit.predict(grid)
@@ -11,7 +11,7 @@ Modules: :mod:`.panel` (data preparation), :mod:`.estimators` (Poisson,
 NB2 and OLS fits with sandwich covariances), :mod:`.corrections`
 (finite-sample conventions), :mod:`.two_lines` (Simonsohn's test) and
 :mod:`.fit` (the quadratic regression and its result object). The shape
-tests that only need coefficients live in :mod:`innobook.shape_tests`.
+tests that only need coefficients live in :mod:`innobook.analysis.competition.shape_tests`.
 """
 from .corrections import PRESETS, SECorrection, correction_preset
 from .estimators import ESTIMATORS, ConvergenceError

@@ -8,7 +8,7 @@ outcome, the estimator, the fixed effects, the standard-error type and the
 level of aggregation (firm-years or industry-year means).
 
 Invalid combinations are listed with their reason instead of being
-silently skipped; see :func:`innobook.inverted_u.invalid_reason`. The only
+silently skipped; see :func:`innobook.analysis.competition.inverted_u.invalid_reason`. The only
 structural one in the default grid is firm clustering after averaging to
 industry-year cells, where firms no longer exist. Fits that fail at run
 time (too few clusters after a year filter, non-convergence) are reported

@@ -25,6 +25,9 @@ from typing import Any, Callable
 
 import pandas as pd
 
+__all__ = ["VERDICTS", "Rule", "check", "computed_keys", "compute", "evaluate", "disagreements",
+           "verdict_counts", "chapter_links", "chapter_box", "table_html", "to_records"]
+
 VERDICTS = ("supported", "differs", "unverified", "not checkable")
 
 
@@ -89,18 +92,11 @@ def check(key: str) -> Callable[[Check], Check]:
     return register
 
 
-def _register_book_checks() -> None:
-    """Import the book's computations (they register themselves with :func:`check`)."""
-    from . import claim_checks  # noqa: F401
-
-
 def computed_keys() -> list[str]:
-    _register_book_checks()
     return sorted(_CHECKS)
 
 
 def compute(key: str) -> Any:
-    _register_book_checks()
     if key not in _CHECKS:
         raise KeyError(f"no computation registered for result key {key!r}; "
                        f"known: {', '.join(computed_keys())}")

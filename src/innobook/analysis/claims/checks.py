@@ -2,7 +2,7 @@
 
 Each function computes one ``result_key`` of ``data/claims/claims.csv`` from the book's
 data, with the same functions the chapters use, so the ledger and the chapter cannot
-disagree. The registry lives in :mod:`innobook.claims`.
+disagree. The registry lives in :mod:`innobook.analysis.claims.registry`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from functools import lru_cache
 
 import pandas as pd
 
-from . import cities, data, growth, lighthouse
-from .claims import check
+from ... import data
+from .. import cities, lighthouse, rnd
+from .registry import check
 
 
 @lru_cache(maxsize=None)
@@ -26,7 +27,7 @@ def _intensity_international() -> pd.DataFrame:
 
 
 def _rnd(indicator: str, vintage: str, year: int) -> float:
-    return growth.value(growth.series(_national(), indicator, vintage), year, f"{indicator} ({vintage})")
+    return rnd.value(rnd.series(_national(), indicator, vintage), year, f"{indicator} ({vintage})")
 
 
 # --------------------------------------------------------------------------- national R&D
@@ -39,7 +40,7 @@ def end_value_prelim() -> float:
 @check("rnd_growth.growth_prelim_on_final_pct")
 def growth_prelim_on_final_pct() -> float:
     """Growth of 2024 R&D spending (preliminary) on 2020 (final), percent."""
-    return growth.growth_pct(_rnd("rd_expenditure", "final", 2020), _rnd("rd_expenditure", "preliminary", 2024))
+    return rnd.growth_pct(_rnd("rd_expenditure", "final", 2020), _rnd("rd_expenditure", "preliminary", 2024))
 
 
 @check("rnd_growth.china_intensity_prelim_2024")
@@ -53,7 +54,7 @@ def china_minus_eu27_intensity_2024_pp() -> float:
     """China's 2024 final intensity minus Eurostat's EU27 figure for 2024 (percentage points)."""
     peers = _intensity_international()
     eu = peers[peers["country_or_region"] == "EU27 (Eurostat)"].set_index("year")["gerd_pct_gdp"]
-    return _rnd("rd_intensity", "final", 2024) - growth.value(eu, 2024, "EU27 intensity")
+    return _rnd("rd_intensity", "final", 2024) - rnd.value(eu, 2024, "EU27 intensity")
 
 
 @check("rnd_growth.enterprise_share_2023_final_pct")

@@ -5,7 +5,8 @@ A run's key is made of the SHA-256 of everything its output depends on:
 * ``notebook``: the notebook template's source;
 * ``parameters``: its full parameter set (canonical JSON);
 * ``data``: every file of every data resource the notebook declares it reads;
-* ``package``: the analysis package's code (``src/innobook``);
+* ``package``: the code notebooks can import: the floor and the analysis wing
+  (``src/innobook`` less the engine in ``src/innobook/pipeline``, which never runs inside a kernel);
 * ``requirements``: the pinned ``requirements.txt``.
 
 A run is re-executed when any component differs from the one stored with its
@@ -45,8 +46,10 @@ def sha256_files(paths: Iterable[Path], root: Path) -> str:
 
 
 def package_digest(root: Path) -> str:
-    return sha256_files([p for p in (root / "src" / "innobook").rglob("*.py")
-                         if "__pycache__" not in p.parts], root)
+    package = root / "src" / "innobook"
+    return sha256_files([p for p in package.rglob("*.py")
+                         if "__pycache__" not in p.parts and "pipeline" not in p.relative_to(package).parts],
+                        root)
 
 
 def run_components(run: Run, root: Path, data_files: Callable[[str], list[Path]],

@@ -45,6 +45,41 @@ def parameters_cell(nb: nbformat.NotebookNode) -> tuple[int, dict[str, Any]]:
     raise ValueError("no cell tagged 'parameters'")
 
 
+PUBLISHING_CALLS = frozenset({"key_result", "sentence", "glue"})
+PLUMBING_MODULES = ("innobook.report", "innobook.pipeline", "myst_nb")
+HIDDEN_TAGS = frozenset({"remove-cell", "remove-input"})
+
+
+def plumbing_cells(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
+    """Visible code cells that publish results or import plumbing, as ``(index, what)``.
+
+    A page shows the code that teaches; cells that publish (``key_result``, ``sentence``,
+    ``glue``) or import the publishing machinery belong in cells tagged ``remove-cell``
+    (or ``remove-input`` where their output is shown). A cell that mixes both kinds must
+    be split.
+    """
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in PUBLISHING_CALLS:
+                found.append((i, f"calls {node.func.id}()"))
+                break
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                hit = next((n for n in names if n.startswith(PLUMBING_MODULES)), None)
+                if hit:
+                    found.append((i, f"imports {hit}"))
+                    break
+    return found
+
+
 def problems(nb: nbformat.NotebookNode) -> list[CellProblem]:
     """Error outputs and stderr streams in an executed notebook."""
     found = []
@@ -83,6 +118,48 @@ def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         nb.metadata["papermill"] = {k: pm[k] for k in ("parameters",) if k in pm}
     nb.metadata.pop("widgets", None)
     return nb
+
+
+PARAMETER_BOX_TAG = "innobook-parameters"
+
+
+def _cli_value(value: Any) -> str:
+    """A value as it is typed after ``-p name`` (see :func:`~innobook.pipeline.params.parse_cli_value`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "'[" + ", ".join(str(v) for v in value) + "]'"
+    text = str(value)
+    return f"'{text}'" if any(ch in text for ch in " ;&|$'\"<>()") else text
+
+
+def parameter_box(notebook: str, parameters: dict[str, Any], helps: dict[str, str]) -> nbformat.NotebookNode:
+    """A Markdown cell listing a run's parameters, their meaning and the command that reruns it.
+
+    It replaces, on the rendered page, the parameters cell that papermill's run hides.
+    """
+    rows = "\n".join(f"| `{name}` | `{_cli_value(value)}` | {' '.join(helps.get(name, '').split())} |"
+                     for name, value in parameters.items())
+    command = " ".join([f"python -m innobook run notebooks/{notebook}.ipynb"]
+                       + [f"-p {name} {_cli_value(value)}" for name, value in parameters.items()])
+    text = ("```{admonition} This page's parameters\n:class: note innobook-params\n\n"
+            "| parameter | value | meaning |\n|---|---|---|\n" + rows + "\n\n"
+            "Rerun the page with other values (any parameter can be left out; "
+            "{doc}`/book/reproduce` says more):\n\n"
+            f"`{command}`\n```")
+    cell = nbformat.v4.new_markdown_cell(text)
+    cell.metadata["tags"] = [PARAMETER_BOX_TAG]
+    return cell
+
+
+def insert_parameter_box(nb: nbformat.NotebookNode, box: nbformat.NotebookNode) -> None:
+    """Put ``box`` after the last parameters cell (papermill's injected one, if any)."""
+    nb.cells = [c for c in nb.cells if PARAMETER_BOX_TAG not in c.metadata.get("tags", [])]
+    after = max((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and
+                 {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))), default=-1)
+    if after < 0 or not box.source:
+        return
+    nb.cells.insert(after + 1, box)
 
 
 def glued_values(nb: nbformat.NotebookNode) -> dict[str, Any]:

@@ -9,7 +9,7 @@ therefore removes the fixed effects the same way the model does: for a log
 link it multiplies each outcome by ``exp(reference - own effect)``, for OLS
 on ``log(1 + y)`` it shifts ``log(1 + y)`` by ``reference - own effect``.
 The bin means of that adjusted outcome are then on the scale of
-:meth:`QuadraticFit.predict <innobook.inverted_u.QuadraticFit.predict>`
+:meth:`QuadraticFit.predict <innobook.analysis.competition.inverted_u.QuadraticFit.predict>`
 (in the spirit of the residualised binned scatters discussed by Cattaneo,
 Crump, Farrell and Feng 2024, "On Binscatter", American Economic Review
 114(5), but without their bias corrections: the points are a picture, the
@@ -132,7 +132,7 @@ def interval_segments(kind: str, lower: float, upper: float, domain) -> list:
 
     ``kind`` is ``"bounded"`` (the interval ``[lower, upper]``),
     ``"two_rays"`` (everything outside ``(lower, upper)``), ``"real_line"``
-    or ``"ray"`` (as in :class:`innobook.shape_tests.FiellerSet`). Each
+    or ``"ray"`` (as in :class:`innobook.analysis.competition.shape_tests.FiellerSet`). Each
     piece is clipped to ``domain = (lo, hi)`` and returned as a dict with
     ``start``, ``end``, ``open_start`` and ``open_end`` (``True`` when the
     set continues beyond the chart on that side). Pieces entirely outside

@@ -51,7 +51,7 @@ def run_one(root: Path, notebook: str, given: dict[str, Any], out_dir: Path | No
         params = validate(spec, given)
     except ParameterError as err:
         raise BuildError(f"Parameter check failed, nothing was executed:\n  {err}", 2) from err
-    from .data import DataValidationError, validate_all
+    from ..data import DataValidationError, validate_all
 
     try:
         validate_all()

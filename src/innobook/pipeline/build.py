@@ -75,7 +75,7 @@ def project_root() -> Path:
 # --------------------------------------------------------------------------- 1. preflight
 def preflight(root: Path) -> list[Run]:
     """Validate data and parameters; nothing runs if either is wrong (exit code 2)."""
-    from .data import DataValidationError, validate_all
+    from ..data import DataValidationError, validate_all
 
     try:
         validate_all()
@@ -103,6 +103,10 @@ def check_templates(specs) -> None:
             raise ParameterError(
                 f"{spec.label}: the parameters cell {defaults} does not match the declaration in "
                 f"notebooks/{spec.name}.params.yml {spec.defaults()}")
+        for index, what in notebook_io.plumbing_cells(nb):
+            raise ParameterError(
+                f"{spec.label}: code cell {index} {what}, which is plumbing a reader should not see; "
+                "move it to a cell of its own tagged remove-cell (remove-input if it shows output)")
         if any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
             raise ParameterError(f"{spec.label}: notebook templates are committed without outputs; "
                                  "clear them (Kernel > Restart and Clear Outputs)")
@@ -111,7 +115,7 @@ def check_templates(specs) -> None:
 # --------------------------------------------------------------------------- 2. plan
 def plan(runs: list[Run], root: Path, force: bool = False) -> tuple[list[Run], dict[str, dict], dict[str, list[str]]]:
     """Which runs must execute, their hashed inputs, and why."""
-    from .data import resource_files
+    from ..data import resource_files
 
     manifest = cache.Manifest(root)
     shared = {"package": cache.package_digest(root),
@@ -140,6 +144,9 @@ def publish_notebook(outcome: Outcome, run: Run, root: Path, generated: Path, re
     found = notebook_io.problems(nb)
     if found:
         return f"{run.notebook.label}: " + "; ".join(p.describe() for p in found)
+    if run.parameters:
+        helps = {name: spec.help for name, spec in run.notebook.parameters.items()}
+        notebook_io.insert_parameter_box(nb, notebook_io.parameter_box(run.notebook.name, run.parameters, helps))
     notebook_io.tidy(nb)
     generated.mkdir(parents=True, exist_ok=True)
     results.mkdir(parents=True, exist_ok=True)

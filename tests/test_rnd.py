@@ -1,4 +1,4 @@
-"""Growth arithmetic and comparison helpers (src/innobook/growth.py) on tables with known answers."""
+"""Growth arithmetic and comparison helpers (src/innobook/analysis/rnd.py) on tables with known answers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from innobook import data, growth as G
+from innobook import data
+from innobook.analysis import rnd as G
 
 
 def _national():
