@@ -97,7 +97,7 @@ EXPECTED = {
     "rnd_basic_share_international": (24, {"year": "int64", "basic_research_share_pct": "float64"}),
     "lighthouse_cohorts": (67, {"batch": "int64", "value": "int64", "measure": "str"}),
     "lighthouse_sites": (85, {"batch": "int64", "company": "str"}),
-    "city_indicators": (86, {"year": "int64", "value": "float64", "value_as_published": "str"}),
+    "city_indicators": (137, {"year": "int64", "value": "float64", "value_as_published": "str"}),
     "province_rnd": (160, {"year": "int64", "rnd_100m_yuan": "float64", "rnd_intensity_pct": "float64"}),
     "instinnovation": (6208, {"year": "int64", "cites": "int64", "competition": "float64", "tobinq": "float64"}),
     "claims": (60, {"id": "str", "verdict": "str"}),

@@ -54,9 +54,23 @@ PROVINCE_OF = {
     "Hefei": "安徽",
     "Beijing": "北京",
     "Shanghai": "上海",
+    "Tianjin": "天津",
+    "Chongqing": "重庆",
+    "Guangzhou": "广东",
+    "Nanjing": "江苏",
+    "Suzhou": "江苏",
+    "Jinan": "山东",
+    "Xi'an": "陕西",
+    "Dalian": "辽宁",
 }
 
-CITY_ZH = {"Shenzhen": "深圳", "Shenyang": "沈阳", "Hefei": "合肥", "Beijing": "北京", "Shanghai": "上海"}
+CITY_ZH = {"Shenzhen": "深圳", "Shenyang": "沈阳", "Hefei": "合肥", "Beijing": "北京", "Shanghai": "上海",
+           "Tianjin": "天津", "Chongqing": "重庆", "Guangzhou": "广州", "Nanjing": "南京", "Suzhou": "苏州",
+           "Jinan": "济南", "Xi'an": "西安", "Dalian": "大连"}
+
+# What was read for a value, from the most to the least direct (column ``source_kind``).
+SOURCE_KINDS = ("official release", "official reprint", "press report")
+_KIND_RANK = {k: i for i, k in enumerate(SOURCE_KINDS)}
 
 # The article's three types of central city (中心城市) and the case it gives for each.
 CITY_TYPES = {
@@ -91,8 +105,8 @@ def rows(df: pd.DataFrame, city: str, indicator: str) -> pd.DataFrame:
     """Every numeric row for one city and indicator, money converted to 亿元.
 
     Columns: year, value (in ``unit_out``), unit_out, unit (as published),
-    value_as_published, source_key, source_date, rounded (True when the printed
-    figure is a rounded headline). Rows whose published figure is a phrase
+    value_as_published, source_key, source_date, source_kind, rounded (True when
+    the printed figure is a rounded headline). Rows whose published figure is a phrase
     ("above 93") have no value and are left out here; ``phrases`` returns them.
     """
     sel = df[(df["city"] == city) & (df["indicator"] == indicator) & df["value"].notna()].copy()
@@ -102,7 +116,11 @@ def rows(df: pd.DataFrame, city: str, indicator: str) -> pd.DataFrame:
         sel["value"] = [to_100m_yuan(v, u) for v, u in zip(sel["value"], sel["unit"])]
     sel["rounded"] = sel["unit"].str.contains("rounded|nearly")
     sel["_rank"] = sel["unit"].map(_PRECISION_RANK).fillna(0)
-    cols = ["year", "value", "unit_out", "unit", "value_as_published", "source_key", "source_date", "rounded", "_rank"]
+    kind = sel["source_kind"] if "source_kind" in sel else pd.Series("press report", index=sel.index)
+    sel["source_kind"] = kind
+    sel["_kind"] = kind.map(_KIND_RANK).fillna(len(SOURCE_KINDS))
+    cols = ["year", "value", "unit_out", "unit", "value_as_published", "source_key", "source_date", "source_kind",
+            "rounded", "_rank", "_kind"]
     return sel[cols].sort_values(["year", "_rank"]).reset_index(drop=True)
 
 
@@ -117,12 +135,13 @@ def chosen_rows(df: pd.DataFrame, city: str, indicator: str) -> pd.DataFrame:
 
     Where several documents give a figure for the same year, the most precise
     printed figure wins (亿元 to two decimals over a rounded "trillion" headline),
-    then the most recent document. The choice is deterministic and every
-    candidate stays visible through ``rows``.
+    then the most direct source (an official release over a reprint over a press
+    report, see ``SOURCE_KINDS``), then the most recent document. The choice is
+    deterministic and every candidate stays visible through ``rows``.
     """
     r = rows(df, city, indicator)
     r = r.assign(_date=r["source_date"].fillna(""))
-    r = r.sort_values(["year", "_rank", "_date"], ascending=[True, True, False])
+    r = r.sort_values(["year", "_rank", "_kind", "_date"], ascending=[True, True, True, False])
     return r.drop_duplicates("year").drop(columns="_date").reset_index(drop=True)
 
 
@@ -428,3 +447,359 @@ def claims_table(claims: pd.DataFrame, section: str, values: dict) -> pd.DataFra
                     "_consistent": consistent_at_precision(r.stated_value, value) if own else None})
     cols = ["id", "Claim", "Chinese", "Stated", "Verdict", "Recomputed here", "_value", "_consistent"]
     return pd.DataFrame(out, columns=cols).set_index("id")
+
+
+# ---------------------------------------------------------------------------
+# What the values rest on
+# ---------------------------------------------------------------------------
+
+def source_kind_counts(df: pd.DataFrame, city: str | None = None) -> pd.Series:
+    """Number of rows (values) by ``source_kind``, for one city or the whole table.
+
+    Always indexed by every kind in ``SOURCE_KINDS`` (zero where none), so that
+    counts for different cities line up.
+    """
+    sel = df if city is None else df[df["city"] == city]
+    return sel["source_kind"].value_counts().reindex(list(SOURCE_KINDS), fill_value=0).astype(int)
+
+
+def source_kind_table(df: pd.DataFrame, cities: list[str] | None = None) -> pd.DataFrame:
+    """One row per city, one column per source kind (counts of values), plus the total.
+
+    Rows follow ``cities`` (default: every city in the table, in order of first
+    appearance); a last row ``All cities`` sums the whole table.
+    """
+    cities = cities or list(dict.fromkeys(df["city"]))
+    out = pd.DataFrame({c: source_kind_counts(df, c) for c in cities}).T
+    out.loc["All cities"] = source_kind_counts(df)
+    out["total"] = out.sum(axis=1)
+    out.index.name = "city"
+    return out
+
+
+def used_source_kinds(df: pd.DataFrame, city: str, indicators) -> pd.DataFrame:
+    """The source kind of each value a profile actually uses (one per indicator and year).
+
+    Columns: indicator, year, value, source_kind, source_key. ``chosen_rows`` decides
+    which document a year's value comes from when several give one.
+    """
+    parts = [chosen_rows(df, city, ind).assign(indicator=ind) for ind in indicators]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=["indicator", "year", "value", "source_kind", "source_key"])
+    out = pd.concat(parts, ignore_index=True)
+    return out[["indicator", "year", "value", "source_kind", "source_key"]]
+
+
+# ---------------------------------------------------------------------------
+# The framing chapter's expectations, checked
+# ---------------------------------------------------------------------------
+
+# The article's type for the cities it names (the three cases and the two cities it
+# names as innovation-leading without a case). Other cities have no type from the article.
+ARTICLE_TYPE = {
+    "Shenzhen": "innovation-leading (创新引领型)",
+    "Beijing": "innovation-leading (创新引领型)",
+    "Shanghai": "innovation-leading (创新引领型)",
+    "Shenyang": "traditional-industry upgrading (传统产业升级型)",
+    "Hefei": "emerging-industry led (新兴产业主导型)",
+}
+
+# How this book reads the framing chapter's words (stated on every profile page).
+FAR_ABOVE_RATIO = 1.5        # "far above the national level": at least 1.5 times the national intensity
+NEAR_BAND = (0.75, 1.25)     # "near the national level": between 0.75 and 1.25 times it
+SEI_HIGH_PCT = 50.0          # a "high" strategic emerging industries share: more than half of above-scale output
+
+CONSISTENT, NOT_CONSISTENT, UNTESTED = "consistent", "not consistent", "cannot be checked"
+
+
+def _ratio_to_national(df, city, national_intensity):
+    y, v = latest(series(df, city, "rnd_intensity"))
+    nat = at(national_intensity, y) if y is not None else None
+    if v is None or nat is None:
+        return y, v, nat, None
+    return y, v, nat, v / nat
+
+
+def type_checks(df: pd.DataFrame, city: str, national_intensity: pd.Series,
+                national_enterprise_share: pd.Series, industry_benchmark: tuple | None = None) -> pd.DataFrame:
+    """Test the city against the indicators the framing chapter gives for each of the three types.
+
+    One row per (type, expectation): the city's value and year, the benchmark it is
+    compared with, and a verdict: ``consistent``, ``not consistent`` or ``cannot be
+    checked`` (with the reason). Rules, stated in the page from the module
+    constants: "far above" the national intensity means at least
+    ``FAR_ABOVE_RATIO`` times it, "near" means within ``NEAR_BAND`` times it, a
+    "high" strategic emerging industries share is above ``SEI_HIGH_PCT`` % of
+    above-scale output, and "rising" needs two or more years with the latest above
+    the earliest. National figures are for the same year as the city's (final
+    vintage); no year is borrowed from another.
+
+    ``industry_benchmark`` is an optional ``(value_pct, year, label)`` to compare
+    the secondary-industry share with (for instance the city's province); without
+    one, the industrial-weight test cannot be run.
+    """
+    y, v, nat, ratio = _ratio_to_national(df, city, national_intensity)
+    recs = []
+
+    def add(type_, expectation, value, benchmark, verdict, why):
+        recs.append({"type": type_, "expectation": expectation, "city value": value, "benchmark": benchmark,
+                     "verdict": verdict, "reason": why})
+
+    intensity_txt = f"{v:.2f}% ({y})" if v is not None else "not held"
+    nat_txt = f"{nat:.2f}% national ({y})" if nat is not None else "no national figure for that year"
+    T1, T2, T3 = ("innovation-leading (创新引领型)", "traditional-industry upgrading (传统产业升级型)",
+                  "emerging-industry led (新兴产业主导型)")
+
+    # Innovation-leading: intensity far above national; high enterprise share.
+    if ratio is None:
+        add(T1, "R&D intensity far above the national level", intensity_txt, nat_txt, UNTESTED,
+            "no city intensity with a national figure for the same year")
+    else:
+        add(T1, "R&D intensity far above the national level", intensity_txt, nat_txt,
+            CONSISTENT if ratio >= FAR_ABOVE_RATIO else NOT_CONSISTENT,
+            f"{ratio:.2f} times the national figure (rule: at least {FAR_ABOVE_RATIO:g} times)")
+    ent = enterprise_share_series(df, city)["pct"].dropna()
+    ey, ev = latest(ent)
+    en = at(national_enterprise_share, ey) if ey is not None else None
+    if ev is None or en is None:
+        add(T1, "Enterprise share of R&D above the national share",
+            f"{ev:.1f}% ({ey})" if ev is not None else "not held",
+            f"{en:.1f}% national ({ey})" if en is not None else "no national figure for that year",
+            UNTESTED, "no enterprise share for the city" if ev is None else "no national share for that year")
+    else:
+        add(T1, "Enterprise share of R&D above the national share", f"{ev:.1f}% ({ey})", f"{en:.1f}% national ({ey})",
+            CONSISTENT if ev > en else NOT_CONSISTENT, f"{ev - en:+.1f} points")
+
+    # Traditional-industry upgrading: heavy industry; intensity near national; smart factories.
+    sy, sv = latest(series(df, city, "secondary_industry_share_of_gdp"))
+    if sv is None:
+        add(T2, "Large weight of industry in GDP", "not held", "", UNTESTED,
+            "no secondary-industry share for the city")
+    elif industry_benchmark is None:
+        add(T2, "Large weight of industry in GDP", f"{sv:.1f}% of GDP ({sy})", "none held", UNTESTED,
+            "the book holds no national or provincial secondary-industry share to compare with")
+    else:
+        bv, by, blabel = industry_benchmark
+        add(T2, "Large weight of industry in GDP", f"{sv:.1f}% of GDP ({sy})", f"{bv:.1f}% {blabel} ({by})",
+            CONSISTENT if sv > bv else NOT_CONSISTENT, f"{sv - bv:+.1f} points")
+    if ratio is None:
+        add(T2, "R&D intensity near the national level", intensity_txt, nat_txt, UNTESTED,
+            "no city intensity with a national figure for the same year")
+    else:
+        lo, hi = NEAR_BAND
+        add(T2, "R&D intensity near the national level", intensity_txt, nat_txt,
+            CONSISTENT if lo <= ratio <= hi else NOT_CONSISTENT,
+            f"{ratio:.2f} times the national figure (rule: between {lo:g} and {hi:g} times)")
+    smart = df[(df["city"] == city) & df["indicator"].str.contains("smart_factor", na=False)]
+    add(T2, "Counts of smart factories (智能工厂)", "not held" if smart.empty else f"{len(smart)} rows", "",
+        UNTESTED if smart.empty else CONSISTENT,
+        "no city count of smart factories was found" if smart.empty else "counts held")
+
+    # Emerging-industry led: high and rising SEI share; intensity above national.
+    sei = series(df, city, "sei_output_share_of_above_scale_industry").dropna()
+    if sei.empty:
+        add(T3, "High share of strategic emerging industries in above-scale output", "not held", "", UNTESTED,
+            "no share of above-scale output for the city (other SEI measures are not comparable)")
+        add(T3, "Rising share of strategic emerging industries", "not held", "", UNTESTED,
+            "no share of above-scale output for the city")
+    else:
+        ly, lv = latest(sei)
+        add(T3, "High share of strategic emerging industries in above-scale output", f"{lv:.1f}% ({ly})",
+            f"more than {SEI_HIGH_PCT:g}%", CONSISTENT if lv > SEI_HIGH_PCT else NOT_CONSISTENT,
+            f"{lv - SEI_HIGH_PCT:+.1f} points from the rule")
+        if len(sei) < 2:
+            add(T3, "Rising share of strategic emerging industries", f"{lv:.1f}% ({ly})", "an earlier year",
+                UNTESTED, "only one year held")
+        else:
+            fy, fv = int(sei.index.min()), float(sei.iloc[0])
+            add(T3, "Rising share of strategic emerging industries", f"{fv:.1f}% ({fy}) to {lv:.1f}% ({ly})", "",
+                CONSISTENT if lv > fv else NOT_CONSISTENT, f"{lv - fv:+.1f} points over {ly - fy} years")
+    if ratio is None:
+        add(T3, "R&D intensity above the national level", intensity_txt, nat_txt, UNTESTED,
+            "no city intensity with a national figure for the same year")
+    else:
+        add(T3, "R&D intensity above the national level", intensity_txt, nat_txt,
+            CONSISTENT if ratio > 1 else NOT_CONSISTENT, f"{ratio:.2f} times the national figure")
+    return pd.DataFrame(recs)
+
+
+def type_verdicts(checks: pd.DataFrame) -> pd.DataFrame:
+    """Per type: how many expectations hold, fail and cannot be checked, and a one-word fit.
+
+    ``fit`` is ``fits`` when every testable expectation holds (and at least one
+    could be tested), ``mixed`` when some hold and some fail, ``does not fit`` when
+    none holds, ``untested`` when none could be tested.
+    """
+    out = []
+    for t, g in checks.groupby("type", sort=False):
+        n_ok = int((g["verdict"] == CONSISTENT).sum())
+        n_no = int((g["verdict"] == NOT_CONSISTENT).sum())
+        n_un = int((g["verdict"] == UNTESTED).sum())
+        fit = ("untested" if n_ok + n_no == 0 else "fits" if n_no == 0 else
+               "does not fit" if n_ok == 0 else "mixed")
+        out.append({"type": t, "consistent": n_ok, "not consistent": n_no, "cannot be checked": n_un, "fit": fit})
+    return pd.DataFrame(out).set_index("type")
+
+
+def verdict_sentence(city: str, checks: pd.DataFrame) -> str:
+    """A sentence saying whether the data agree with the article's type for the city.
+
+    Takes the ``type_checks`` table. Says how many testable expectations of the
+    article's type hold, which other types fit as well, and warns when R&D
+    intensity is the only indicator that could be tested (it cannot separate the
+    types on its own).
+    """
+    verdicts = type_verdicts(checks)
+    own = ARTICLE_TYPE.get(city)
+    fitting = [t for t, r in verdicts.iterrows() if r["fit"] == "fits"]
+    if own is None:
+        head = f"The article gives {city} no type."
+    else:
+        r = verdicts.loc[own]
+        n = int(r["consistent"] + r["not consistent"])
+        if n == 0:
+            head = f"None of the expectations for the article's type, {own}, can be checked with the data held."
+        else:
+            head = (f"For the article's type, {own}, {int(r['consistent'])} of the {n} expectations that can be "
+                    f"checked hold ({r['fit']})")
+            un = int(r["cannot be checked"])
+            head += f"; {un} cannot be checked." if un else "."
+    others = [t for t in fitting if t != own]
+    if others:
+        head += " Every testable expectation of " + " and ".join(others) + " holds"
+        head += " as well, so the indicators held do not single out one type." if own in fitting else "."
+    elif own is not None and own in fitting:
+        head += " No other type fits."
+    tested = checks[checks["verdict"] != UNTESTED]
+    if len(tested) and tested["expectation"].str.contains("R&D intensity").all():
+        head += (" R&D intensity is the only indicator that could be tested, and on its own it cannot tell "
+                 "the types apart.")
+    return head
+
+
+# ---------------------------------------------------------------------------
+# City and province side by side (used by the exercises)
+# ---------------------------------------------------------------------------
+
+def share_of_province(df: pd.DataFrame, prov: pd.DataFrame, city: str) -> pd.DataFrame:
+    """The city's R&D spending as a share of its province's, for years where both are held.
+
+    Columns: city_100m, province_100m, share_pct. Empty for a municipality (the
+    city is the province) or when no year has both.
+    """
+    p = PROVINCE_OF.get(city)
+    cols = ["city_100m", "province_100m", "share_pct"]
+    if p is None or p == CITY_ZH.get(city):
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="year"))
+    c = series(df, city, "rnd_expenditure")
+    pr = prov[prov["province"] == p].set_index("year")["rnd_100m_yuan"]
+    years = sorted(set(c.index) & set(pr.index))
+    out = pd.DataFrame({"city_100m": [float(c[y]) for y in years],
+                        "province_100m": [float(pr[y]) for y in years]}, index=pd.Index(years, name="year"))
+    out["share_pct"] = out["city_100m"] / out["province_100m"] * 100.0
+    return out
+
+
+def gap_to_province(df: pd.DataFrame, prov: pd.DataFrame, city: str) -> pd.DataFrame:
+    """The city's R&D intensity against its province's, same year (percentage points).
+
+    Columns: city_pct, province_pct, gap_pp. Empty for a municipality or when no
+    year has both figures.
+    """
+    p = PROVINCE_OF.get(city)
+    cols = ["city_pct", "province_pct", "gap_pp"]
+    if p is None or p == CITY_ZH.get(city):
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="year"))
+    c = series(df, city, "rnd_intensity")
+    pr = prov[prov["province"] == p].set_index("year")["rnd_intensity_pct"]
+    years = sorted(set(c.index) & set(pr.index))
+    out = pd.DataFrame({"city_pct": [float(c[y]) for y in years],
+                        "province_pct": [float(pr[y]) for y in years]}, index=pd.Index(years, name="year"))
+    out["gap_pp"] = out["city_pct"] - out["province_pct"]
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Exercise solutions (each profile page poses the exercises written for its city)
+# ---------------------------------------------------------------------------
+
+def exercise_solution(name: str, df: pd.DataFrame, prov: pd.DataFrame, national_intensity: pd.Series,
+                      national_enterprise_share: pd.Series, city: str) -> tuple[pd.DataFrame, str]:
+    """Compute the solution of exercise ``name`` for ``city``: a table and a sentence.
+
+    Names: ``gap`` (city against national intensity), ``share`` (city's share of
+    its province's R&D), ``province_gap`` (city against provincial intensity),
+    ``enterprise`` (enterprise share against the national share), ``sources``
+    (values by source kind and indicator), ``sei`` (change in the strategic
+    emerging industries share). Every number in the sentence comes from the table.
+    """
+    if name == "gap":
+        own = series(df, city, "rnd_intensity")
+        years = [y for y in own.index if at(national_intensity, y) is not None]
+        t = pd.DataFrame({"city_pct": [float(own[y]) for y in years],
+                          "national_pct": [at(national_intensity, y) for y in years]},
+                         index=pd.Index(years, name="year"))
+        t["gap_pp"] = t["city_pct"] - t["national_pct"]
+        if t.empty:
+            return t, "No year has both a city and a national intensity."
+        f, l = int(t.index.min()), int(t.index.max())
+        if f == l:
+            return t, f"Only one year, {f}, has both figures: the gap was {t.loc[f, 'gap_pp']:+.2f} points."
+        return t, (f"In {f} the city was {t.loc[f, 'gap_pp']:+.2f} points from the national figure; in {l}, "
+                   f"{t.loc[l, 'gap_pp']:+.2f} points ({len(t)} years with both figures).")
+    if name == "share":
+        t = share_of_province(df, prov, city)
+        if t.empty:
+            why = ("the city is itself a province-level division" if PROVINCE_OF.get(city) == CITY_ZH.get(city)
+                   else "no year has both a city and a provincial R&D amount")
+            return t, f"No share can be computed: {why}."
+        f, l = int(t.index.min()), int(t.index.max())
+        text = (f"{city} accounted for {t.loc[f, 'share_pct']:.1f}% of "
+                f"{PROVINCE_EN[PROVINCE_OF[city]]}'s R&D spending in {f}")
+        if l != f:
+            move = "up" if t.loc[l, "share_pct"] > t.loc[f, "share_pct"] else "down"
+            text += f" and {t.loc[l, 'share_pct']:.1f}% in {l} ({move} {abs(t.loc[l, 'share_pct'] - t.loc[f, 'share_pct']):.1f} points)"
+        return t, text + "."
+    if name == "province_gap":
+        t = gap_to_province(df, prov, city)
+        if t.empty:
+            return t, "No year has both a city and a provincial intensity."
+        kinds = used_source_kinds(df, city, ["rnd_intensity"])
+        kind_txt = ", ".join(f"{int(r.year)}: {r.source_kind}" for r in kinds.itertuples() if r.year in t.index)
+        parts = [f"{int(y)}: {r.gap_pp:+.2f} points ({r.city_pct:.2f}% against {r.province_pct:.2f}%)"
+                 for y, r in t.iterrows()]
+        return t, ("Gap to the province — " + "; ".join(parts) + f". The city figures rest on: {kind_txt}.")
+    if name == "enterprise":
+        e = enterprise_share_series(df, city)
+        e = e.assign(national_pct=[at(national_enterprise_share, y) for y in e.index])
+        e["gap_pp"] = e["pct"] - e["national_pct"]
+        if e["gap_pp"].dropna().empty:
+            return e, "No year has both a city and a national enterprise share."
+        parts = [f"{int(y)}: {r.gap_pp:+.1f} points" for y, r in e.dropna(subset=["gap_pp"]).iterrows()]
+        both = e.dropna(subset=["computed_pct", "published_pct"])
+        diff = ("; where both a computed and a published share exist, they differ by "
+                + ", ".join(f"{abs(r.computed_pct - r.published_pct):.1f} points ({int(y)})" for y, r in both.iterrows())
+                if len(both) else "")
+        return e, "Above the national share — " + "; ".join(parts) + diff + "."
+    if name == "sources":
+        sel = df[df["city"] == city]
+        t = sel.pivot_table(index="indicator", columns="source_kind", values="year", aggfunc="count", fill_value=0)
+        t = t.reindex(columns=list(SOURCE_KINDS), fill_value=0)
+        counts = source_kind_counts(df, city)
+        weak = sorted(sel[sel["notes"].fillna("").str.contains("WEAK")]["indicator"].unique())
+        text = (f"{city} has {int(counts.sum())} values: " + ", ".join(f"{int(n)} from {k}s" for k, n in counts.items())
+                + ".")
+        if weak:
+            text += " Flagged as weak sources: " + ", ".join(weak) + "."
+        return t, text
+    if name == "sei":
+        s_ = series(df, city, "sei_output_share_of_above_scale_industry").dropna()
+        t = s_.to_frame("pct").rename_axis("year")
+        if len(s_) < 2:
+            return t, "Fewer than two years of the share are held, so no change can be computed."
+        f, l = int(s_.index.min()), int(s_.index.max())
+        ch = float(s_.iloc[-1] - s_.iloc[0])
+        return t, (f"The share moved from {s_.iloc[0]:.1f}% in {f} to {s_.iloc[-1]:.1f}% in {l}, "
+                   f"{ch:+.1f} points, or {ch / (l - f):+.2f} points a year.")
+    raise ValueError(f"unknown exercise {name!r}")
