@@ -1,3 +1,10 @@
-from .pipeline.cli import main
+import sys
+
+from .pipeline.stamp import quick_exit
+
+if quick_exit(sys.argv[1:]):  # the live preview's check before each pass: stdlib only
+    raise SystemExit(0)
+
+from .pipeline.cli import main  # noqa: E402
 
 raise SystemExit(main())
