@@ -5,7 +5,10 @@ All builds run in a scratch copy of the project, in one run of this command:
 1. clean build (execute every notebook with papermill, render the site);
 2. no-op rebuild (nothing changed);
 3. rebuild after editing one notebook (and how many notebooks re-ran);
-4. the same book rendered by Jupyter Book's own execution (``execute_notebooks: force``)
+4. rebuild after editing one prose page (Sphinx keeps its environment, so one page renders);
+5. the live preview: from saving a prose edit, and a notebook edit, to the served page
+   showing it (the notebook's own execution time is printed beside it);
+6. the same book rendered by Jupyter Book's own execution (``execute_notebooks: force``)
    of the same parameterised notebooks, for comparison.
 """
 
@@ -61,6 +64,78 @@ def _edit_one_notebook(copy: Path) -> str:
     return name
 
 
+def _edit_prose(copy: Path, marker: str) -> Path:
+    page = copy / "book" / "data.md"
+    page.write_text(page.read_text(encoding="utf-8") + f"\nA sentence added by the benchmark ({marker}).\n",
+                    encoding="utf-8")
+    return page
+
+
+def _wait_for_page(url: str, marker: str, limit: float = 300) -> float:
+    import urllib.request
+
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if marker in response.read().decode("utf-8", "replace"):
+                    return time.perf_counter() - start
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the preview did not show {marker} at {url} within {limit} s")
+
+
+def _preview_timings(copy: Path, env: dict) -> list[tuple[str, float, int | None]]:
+    """Start the live preview, then time a prose edit and a notebook edit until served."""
+    import signal
+
+    log = copy / "_build" / "bench-preview.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "innobook", "preview", "--port", "0"], cwd=copy,
+                                env=env, stdout=fh, stderr=subprocess.STDOUT)
+    try:
+        start = time.perf_counter()
+        url = None
+        while url is None and time.perf_counter() - start < 600:
+            text = log.read_text(errors="replace")
+            found = re.findall(r"Serving on (http://127\.0\.0\.1:\d+)", text)
+            url = found[-1] if found and "Waiting to detect changes" in text else None
+            time.sleep(0.2)
+        if url is None:
+            raise RuntimeError(f"the preview did not start; see {log}")
+        _edit_prose(copy, "PREVIEW-PROSE")
+        prose = _wait_for_page(url + "/book/data.html", "PREVIEW-PROSE")
+        before = log.read_text(errors="replace")
+        name = _edit_one_notebook_markdown(copy, "PREVIEW-NOTEBOOK")
+        notebook = _wait_for_page(f"{url}/book/generated/{name}.html", "PREVIEW-NOTEBOOK")
+        ran = re.findall(rf"\] {re.escape(name)}\s+ok\s+([\d.]+) s", log.read_text(errors="replace")[len(before):])
+        execution = float(ran[-1]) if ran else float("nan")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return [("preview: prose edit to updated page", prose, 0),
+            (f"preview: {name} edit to updated page", notebook, 1),
+            (f"  of which {name}'s execution", execution, None)]
+
+
+def _edit_one_notebook_markdown(copy: Path, marker: str) -> str:
+    """Add a sentence to a Markdown cell of the first notebook of the run list; return its run id."""
+    import nbformat
+
+    runs = yaml.safe_load((copy / "notebooks" / "runs.yml").read_text())["runs"]
+    name = runs[0]["notebook"]
+    path = copy / "notebooks" / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = [c for c in nb.cells if c.cell_type == "markdown"][1]
+    cell.source += f"\n\nA sentence added by the benchmark ({marker})."
+    nbformat.write(nb, path)
+    return runs[0].get("id", name)
+
+
 def _jupyter_book_own_execution(copy: Path, env: dict) -> float:
     """Render the same notebooks with Jupyter Book executing them itself."""
     import nbformat
@@ -87,7 +162,7 @@ def _jupyter_book_own_execution(copy: Path, env: dict) -> float:
     return seconds
 
 
-def bench(root: Path, include_jupyter_book: bool = True) -> int:
+def bench(root: Path, include_jupyter_book: bool = True, include_preview: bool = True) -> int:
     with tempfile.TemporaryDirectory(prefix="innobook-bench-") as tmp:
         copy = copy_sources(root, Path(tmp) / "book")
         env = {**os.environ, "INNOBOOK_ROOT": str(copy)}
@@ -100,6 +175,11 @@ def bench(root: Path, include_jupyter_book: bool = True) -> int:
         edited = _edit_one_notebook(copy)
         t, out = _timed(build, copy, env)
         rows.append((f"rebuild after editing {edited}", t, _executed(out)))
+        _edit_prose(copy, "PROSE-EDIT")
+        t, out = _timed(build, copy, env)
+        rows.append(("rebuild after editing one prose page", t, _executed(out)))
+        if include_preview:
+            rows += _preview_timings(copy, env)
         if include_jupyter_book:
             rows.append(("Jupyter Book's own execution (force)", _jupyter_book_own_execution(copy, env), None))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -110,5 +190,7 @@ def bench(root: Path, include_jupyter_book: bool = True) -> int:
         shown = "" if executed is None else str(executed)
         print(f"{label:<44} {seconds:8.1f} {shown:>19}")
     print("\nTargets: no-op rebuild within 5 s; editing one notebook re-executes exactly that "
-          "notebook; clean build faster than Jupyter Book's own execution.")
+          "notebook; editing one prose page rebuilds within 5 s; in the preview, a prose edit "
+          "shows within 5 s and a notebook edit within its execution time plus 5 s; clean build "
+          "faster than Jupyter Book's own execution.")
     return 0
