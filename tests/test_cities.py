@@ -144,3 +144,192 @@ def test_province_ranking_and_completeness():
         cities.province_ranking(prov, 2024, "population")
     with pytest.raises(ValueError):
         cities.latest_complete_year(prov[prov.province != "西藏"])
+
+
+# ---------------------------------------------------------------- source kinds, types, exercises
+
+import csv
+import io
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import yaml
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+CITY_CSV = "data/cities/city_indicators.csv"
+
+
+def test_source_kind_counts_cover_every_value(table):
+    counts = cities.source_kind_counts(table)
+    assert list(counts.index) == list(cities.SOURCE_KINDS)
+    assert counts.sum() == len(table)
+    kinds = cities.source_kind_table(table)
+    assert kinds.loc["All cities", "total"] == len(table)
+    assert (kinds.drop(index="All cities")["total"].sum()) == len(table)
+    # the municipalities' R&D rows are the NBS provincial tables, read as official releases
+    assert kinds.loc["Tianjin", "official release"] == kinds.loc["Tianjin", "total"] > 0
+
+
+def test_official_release_preferred_when_same_precision():
+    rows = [["X", 2023, "rnd_intensity", 6.7, "6.7", "% of GDP", "press", "P", "2025-01-01"],
+            ["X", 2023, "rnd_intensity", 6.7, "6.7", "% of GDP", "nbs", "N", "2024-10-02"]]
+    df = _frame(rows).assign(source_kind=["press report", "official release"])
+    assert cities.chosen_rows(df, "X", "rnd_intensity").iloc[0]["source_key"] == "nbs"
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch):
+    shutil.copytree(REPO / "data", tmp_path / "data")
+    monkeypatch.setenv("INNOBOOK_ROOT", str(tmp_path))
+    monkeypatch.delenv("INNOBOOK_DECLARED_RESOURCES", raising=False)
+    return tmp_path
+
+
+def _rewrite(root, edit):
+    with open(root / CITY_CSV, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    k = edit(rows)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    (root / CITY_CSV).write_text(buf.getvalue(), encoding="utf-8")
+    return k
+
+
+@pytest.mark.parametrize("bad, rule", [("blog", "enum"), ("", "required")])
+def test_bad_source_kind_is_refused_with_file_row_column_rule(project, bad, rule):
+    def edit(rows):
+        c = rows[0].index("source_kind")
+        k = next(i for i, r in enumerate(rows[1:], start=1) if r[0] == "Hefei")
+        rows[k][c] = bad
+        return k
+    k = _rewrite(project, edit)
+    with pytest.raises(D.DataValidationError) as exc:
+        D.load("city_indicators")
+    probs = [p for p in exc.value.problems if p.column == "source_kind"]
+    assert probs, str(exc.value)
+    p = probs[0]
+    assert p.file == CITY_CSV and p.row == k + 1 and rule in p.rule
+    assert p.message.startswith(CITY_CSV) and f"row {k + 1}" in p.message and 'column "source_kind"' in p.message
+    if rule == "enum":
+        assert "official release" in p.message   # the allowed values are named
+
+
+def test_unknown_city_is_refused(project):
+    def edit(rows):
+        rows[1][0] = "Atlantis"
+        return 1
+    _rewrite(project, edit)
+    with pytest.raises(D.DataValidationError) as exc:
+        D.load("city_indicators")
+    assert any(p.column == "city" and "enum" in p.rule for p in exc.value.problems)
+
+
+def test_city_lists_agree(table):
+    """The city enum, the notebook's choices and the province map name the same cities."""
+    enum = next(f for f in D._resource_desc("city_indicators")["schema"]["fields"]
+                if f["name"] == "city")["constraints"]["enum"]
+    params = yaml.safe_load((REPO / "notebooks/city_profile.params.yml").read_text(encoding="utf-8"))
+    assert set(enum) == set(table.city) == set(params["parameters"]["city"]["choices"])
+    assert set(enum) == set(cities.PROVINCE_OF) == set(cities.CITY_ZH)
+    assert set(cities.PROVINCE_OF.values()) <= set(cities.PROVINCE_EN)
+
+
+def test_type_checks_follow_the_stated_rules(table, national_intensity):
+    ent = growth.series(D.load("rnd_national"), "enterprise_share", "final")
+    sz = cities.type_checks(table, "Shenzhen", national_intensity, ent).set_index("expectation")
+    assert sz.loc["R&D intensity far above the national level", "verdict"] == cities.CONSISTENT
+    assert sz.loc["R&D intensity near the national level", "verdict"] == cities.NOT_CONSISTENT
+    assert sz.loc["Counts of smart factories (智能工厂)", "verdict"] == cities.UNTESTED
+    hf = cities.type_checks(table, "Hefei", national_intensity, ent).set_index("expectation")
+    assert hf.loc["Rising share of strategic emerging industries", "verdict"] == cities.CONSISTENT
+    assert hf.loc["High share of strategic emerging industries in above-scale output", "verdict"] == cities.CONSISTENT
+    sy = cities.type_checks(table, "Shenyang", national_intensity, ent).set_index("expectation")
+    ratio = 2.97 / national_intensity.loc[2021]
+    lo, hi = cities.NEAR_BAND
+    assert sy.loc["R&D intensity near the national level", "verdict"] == (
+        cities.CONSISTENT if lo <= ratio <= hi else cities.NOT_CONSISTENT)
+    # with a benchmark the industrial-weight test runs; without one it cannot
+    assert sy.loc["Large weight of industry in GDP", "verdict"] == cities.UNTESTED
+    sy2 = cities.type_checks(table, "Shenyang", national_intensity, ent, industry_benchmark=(30.0, 2022, "test"))
+    assert sy2.set_index("expectation").loc["Large weight of industry in GDP", "verdict"] == cities.CONSISTENT
+    v = cities.type_verdicts(cities.type_checks(table, "Nanjing", national_intensity, ent))
+    assert (v["fit"] == "untested").all()          # Nanjing has an amount but no intensity
+
+
+def test_untestable_means_absent_from_the_table(table, national_intensity):
+    """No check says a figure is missing when the table holds it (for every city)."""
+    ent = growth.series(D.load("rnd_national"), "enterprise_share", "final")
+    needs = {"R&D intensity": ["rnd_intensity"], "Enterprise share": ["enterprise_rnd_share", "enterprise_rnd_expenditure"],
+             "weight of industry": ["secondary_industry_share_of_gdp"],
+             "strategic emerging": ["sei_output_share_of_above_scale_industry"], "smart factories": ["smart_factor"]}
+    for c in table.city.unique():
+        held = set(table[(table.city == c) & table.value.notna()].indicator)
+        for r in cities.type_checks(table, c, national_intensity, ent).itertuples():
+            if r.verdict == cities.UNTESTED and r._3 == "not held":
+                key = next(k for k in needs if k in r.expectation)
+                assert not any(i.startswith(n) for i in held for n in needs[key]), (c, r.expectation)
+
+
+def _exercise_table():
+    nb = json.loads((REPO / "notebooks/city_profile.ipynb").read_text(encoding="utf-8"))
+    src = next("".join(c["source"]) for c in nb["cells"] if "EXERCISES = {" in "".join(c["source"]))
+    ns: dict = {"city": "Shenzhen"}
+    exec(src, ns)
+    return ns["EXERCISES"], ns["GENERIC"]
+
+
+def test_exercises_differ_between_the_three_cases_and_are_solvable(table, national_intensity):
+    exercises, generic = _exercise_table()
+    cases = ["Shenzhen", "Shenyang", "Hefei"]
+    prompts = {c: tuple(body for _, body in exercises[c]) for c in cases}
+    assert len(set(prompts.values())) == 3
+    assert all(len(set(prompts[a]) & set(prompts[b])) == 0 for a in cases for b in cases if a < b)
+    assert all(set(prompts[c]).isdisjoint(body for _, body in generic) for c in cases)
+    prov = D.load("province_rnd")
+    ent = growth.series(D.load("rnd_national"), "enterprise_share", "final")
+    for c in table.city.unique():
+        for name, _ in exercises.get(c, generic):
+            frame, text = cities.exercise_solution(name, table, prov, national_intensity, ent, c)
+            assert isinstance(frame, pd.DataFrame) and text
+    # the published results record which exercises each case page poses
+    names = {c: json.loads((REPO / f"tests/expected/city_{c.lower()}.json").read_text())["exercise_names"]
+             for c in cases}
+    assert len(set(names.values())) == 3
+
+
+def _not_found_claims(results: dict) -> set[str]:
+    phrases = {"enterprise share of R&D not found": "enterprise_rnd_share",
+               "strategic emerging industries' share of above-scale output not found":
+                   "sei_output_share_of_above_scale_industry",
+               "secondary industry's share of GDP not found": "secondary_industry_share_of_gdp",
+               "No R&D intensity for this city was found": "rnd_intensity"}
+    text = " ".join(str(v) for v in results.values())
+    return {ind for p, ind in phrases.items() if p in text}
+
+
+@pytest.mark.parametrize("city", ["Shenzhen", "Shenyang", "Hefei"])
+def test_no_case_page_says_not_found_where_the_table_has_a_value(table, city):
+    results = json.loads((REPO / f"tests/expected/city_{city.lower()}.json").read_text())
+    held = set(table[(table.city == city) & table.value.notna()].indicator)
+    if "enterprise_rnd_expenditure" in held and "rnd_expenditure" in held:
+        held.add("enterprise_rnd_share")
+    assert not (_not_found_claims(results) & held)
+
+
+def test_profile_runs_for_a_city_outside_the_three_cases(table, tmp_path):
+    """The same notebook profiles Tianjin with no code change, and says nothing false about gaps."""
+    proc = subprocess.run([sys.executable, "-m", "innobook", "run", "notebooks/city_profile.ipynb",
+                           "-p", "city", "Tianjin"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = next(l.split(":", 1)[1].strip() for l in proc.stdout.splitlines() if l.startswith("Results:"))
+    results = json.loads((REPO / out).read_text())
+    results = results.get("results", results)
+    assert results["city_label"] == "Tianjin (天津)"
+    assert results["rnd_intensity_latest_pct"] == cities.latest(cities.series(table, "Tianjin", "rnd_intensity"))[1]
+    assert results["exercise_names"] == "gap,share"          # the generic pair
+    assert results["used_official_release"] == results["used_total"] > 0
+    held = set(table[(table.city == "Tianjin") & table.value.notna()].indicator)
+    assert not (_not_found_claims(results) & held)
