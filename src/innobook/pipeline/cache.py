@@ -6,19 +6,26 @@ A run's key is made of the SHA-256 of everything its output depends on:
 * ``parameters``: its full parameter set (canonical JSON);
 * ``data``: every file of every data resource the notebook declares it reads;
 * ``package``: the code notebooks can import: the floor and the analysis wing
-  (``src/innobook`` less the engine in ``src/innobook/pipeline``, which never runs inside a kernel);
+  (``src/innobook`` less the engine in ``src/innobook/pipeline``, which never runs inside a
+  kernel), and the engine's one module that shapes what is published, ``notebook_io``;
 * ``requirements``: the pinned ``requirements.txt``.
 
 A run is re-executed when any component differs from the one stored with its
-last successful execution, or when its executed notebook is missing. Comparing
-components one by one (rather than a single digest) lets the build say *why*
-a notebook ran again.
+last successful execution, or when what it published changed behind the cache's back:
+the manifest also records the SHA-256 of every file a run published (its executed
+notebook and its results JSON), and a file that is missing, truncated or edited makes the
+run execute again. Comparing components one by one (rather than a single digest) lets the
+build say *why* a notebook ran again.
+
+The manifest is written (atomically: a temporary file renamed over the old one) each time a
+run is published, so the work finished before a build is killed is not lost.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -47,9 +54,9 @@ def sha256_files(paths: Iterable[Path], root: Path) -> str:
 
 def package_digest(root: Path) -> str:
     package = root / "src" / "innobook"
-    return sha256_files([p for p in package.rglob("*.py")
-                         if "__pycache__" not in p.parts and "pipeline" not in p.relative_to(package).parts],
-                        root)
+    code = [p for p in package.rglob("*.py")
+            if "__pycache__" not in p.parts and "pipeline" not in p.relative_to(package).parts]
+    return sha256_files(code + [package / "pipeline" / "notebook_io.py"], root)
 
 
 def run_components(run: Run, root: Path, data_files: Callable[[str], list[Path]],
@@ -67,27 +74,55 @@ def run_components(run: Run, root: Path, data_files: Callable[[str], list[Path]]
 
 
 class Manifest:
-    """The stored keys of the last successful execution of each run."""
+    """The stored keys of the last successful execution of each run, and what it published."""
+
+    OUTPUTS = "outputs"   # inside an entry: {path relative to the root: SHA-256}
 
     def __init__(self, root: Path):
+        self.root = root
         self.path = root / MANIFEST
         try:
-            self.entries: dict[str, dict[str, str]] = json.loads(self.path.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            self.entries = {}
+            entries = json.loads(self.path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+            entries = {}
+        self.entries: dict[str, dict] = entries if isinstance(entries, dict) else {}
 
     def changed(self, run_id: str, components: dict[str, str]) -> list[str]:
         """Names of the components that differ from the stored ones (all if none stored)."""
         old = self.entries.get(run_id)
-        if old is None:
+        if not isinstance(old, dict):
             return ["never executed"]
         return [k for k, v in components.items() if old.get(k) != v]
 
-    def record(self, run_id: str, components: dict[str, str]) -> None:
-        self.entries[run_id] = dict(components)
+    def outputs_changed(self, run_id: str) -> list[str]:
+        """Why the files this run published no longer match the manifest (empty if they do)."""
+        recorded = (self.entries.get(run_id) or {}).get(self.OUTPUTS)
+        if not isinstance(recorded, dict) or not recorded:
+            return ["no record of what it published"]
+        why = []
+        for rel, digest in sorted(recorded.items()):
+            path = self.root / rel
+            if not path.is_file():
+                why.append(f"{rel} is missing")
+            elif sha256_file(path) != digest:
+                why.append(f"{rel} was changed after it was published")
+        return why
+
+    def record(self, run_id: str, components: dict[str, str], outputs: list[Path] | None = None) -> None:
+        entry = dict(components)
+        if outputs is not None:
+            entry[self.OUTPUTS] = {p.relative_to(self.root).as_posix(): sha256_file(p) for p in outputs}
+        self.entries[run_id] = entry
+
+    def forget(self, run_id: str) -> None:
+        self.entries.pop(run_id, None)
 
     def save(self) -> None:
+        """Write the manifest atomically (never a half-written file, even if killed)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.entries, indent=1, sort_keys=True))
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(self.entries, indent=1, sort_keys=True))
+            fh.flush()
+            os.fsync(fh.fileno())
         tmp.replace(self.path)

@@ -142,7 +142,7 @@ def parameter_box(notebook: str, parameters: dict[str, Any], helps: dict[str, st
                      for name, value in parameters.items())
     command = " ".join([f"python -m innobook run notebooks/{notebook}.ipynb"]
                        + [f"-p {name} {_cli_value(value)}" for name, value in parameters.items()])
-    text = ("```{admonition} This page's parameters\n:class: note innobook-params\n\n"
+    text = ("```{admonition} This page's parameters\n:class: note dropdown innobook-params\n\n"
             "| parameter | value | meaning |\n|---|---|---|\n" + rows + "\n\n"
             "Rerun the page with other values (any parameter can be left out; "
             "{doc}`/book/reproduce` says more):\n\n"
