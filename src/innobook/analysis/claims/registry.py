@@ -12,6 +12,15 @@ Rules (column ``rule``), applied to the computed value ``x``:
 ``less_than V``     x < V                 ``equals V``        x == V (to 1e-9)
 ``rounds_to V``     x rounded to as many decimals as V is written with equals V
 ``on_or_before D``  the date x (YYYY-MM-DD, YYYY-MM or YYYY) is not later than D
+
+A verdict is never stronger than its sources allow: a computed claim whose value rests on a
+weak source carries ``max_verdict`` (e.g. ``partly supported``), and a rule that holds then
+yields that weaker verdict instead of ``supported``.
+
+Verdicts (:data:`VERDICTS`): *supported* (the record matches), *partly supported* (part of the
+claim matches, or it matches only an outdated or weak record), *differs* (the record contradicts
+it), *unverified* (nothing was found either way: a quotation that could not be traced is
+unverified, not wrong) and *not checkable* (not a statement of fact that a record could settle).
 """
 
 from __future__ import annotations
@@ -25,10 +34,12 @@ from typing import Any, Callable
 
 import pandas as pd
 
-__all__ = ["VERDICTS", "Rule", "check", "computed_keys", "compute", "evaluate", "disagreements",
-           "verdict_counts", "chapter_links", "chapter_box", "table_html", "to_records"]
+__all__ = ["VERDICTS", "VERDICT_COLOURS", "Rule", "check", "computed_keys", "compute", "evaluate",
+           "disagreements", "verdict_counts", "map_ids", "chapter_links", "chapter_box", "table_html",
+           "differences_md", "to_records"]
 
-VERDICTS = ("supported", "differs", "unverified", "not checkable")
+VERDICTS = ("supported", "partly supported", "differs", "unverified", "not checkable")
+VERDICT_COLOURS = ("#2e933c", "#8fbf5a", "#d1495b", "#edae49", "#8a8a8a")
 
 
 # --------------------------------------------------------------------------- rules
@@ -125,7 +136,13 @@ def evaluate(ledger: pd.DataFrame) -> pd.DataFrame:
             out.at[i, "verdict"] = "unverified"
             continue
         out.at[i, "checked_value"] = _show(value)
-        out.at[i, "verdict"] = "supported" if Rule.parse(rule).holds(value) else "differs"
+        verdict = "supported" if Rule.parse(rule).holds(value) else "differs"
+        cap = row.get("max_verdict")
+        if verdict == "supported" and isinstance(cap, str) and cap:
+            if cap not in VERDICTS[:2]:
+                raise ValueError(f"claim {row['id']}: max_verdict {cap!r} must be one of {VERDICTS[:2]}")
+            verdict = cap
+        out.at[i, "verdict"] = verdict
     return out
 
 
@@ -157,25 +174,46 @@ SECTION_CHAPTERS = {
     "Shenyang": "city_shenyang.html",
     "Hefei": "city_hefei.html",
 }
+MAP_PAGE = "argument_map.html"   # the argument map, relative to book/generated/
 
 
 def chapter_links() -> dict[str, str]:
     return dict(SECTION_CHAPTERS)
 
 
-def chapter_box(ledger: pd.DataFrame, section: str, ledger_page: str = "claims.html") -> str:
-    """HTML for a chapter: the article's claims on this section, each linked to its ledger row."""
+def map_ids(value: Any) -> list[str]:
+    """The argument-map entries a ledger row belongs to (column ``map_ids``, '; '-separated)."""
+    if not isinstance(value, str):
+        return []
+    return [v.strip() for v in value.split(";") if v.strip()]
+
+
+def _map_links(ids: list[str], map_page: str) -> str:
+    return ", ".join(f'<a href="{html.escape(map_page)}#map-{html.escape(i)}">{html.escape(i)}</a>' for i in ids)
+
+
+def _verdict_badge(verdict: str) -> str:
+    v = html.escape(verdict)
+    return f'<span class="verdict verdict--{v.replace(" ", "-")}">{v}</span>'
+
+
+def chapter_box(ledger: pd.DataFrame, section: str, ledger_page: str = "claims.html",
+                map_page: str = MAP_PAGE) -> str:
+    """HTML for a chapter: the article's claims on this section, each linked to its ledger row,
+    and the links of the article's argument (argument-map entries) they belong to."""
     evaluated = evaluate(ledger[ledger["section"] == section])
     if evaluated.empty:
         return ""
     items = "".join(
         f'<li><a href="{ledger_page}#claim-{html.escape(r.id)}">{html.escape(r.id)}</a> '
-        f'{html.escape(r.claim_en)} <span class="verdict verdict--{html.escape(r.verdict).replace(" ", "-")}">'
-        f"{html.escape(r.verdict)}</span></li>"
+        f"{html.escape(r.claim_en)} {_verdict_badge(r.verdict)}</li>"
         for r in evaluated.itertuples())
     anchor = html.escape(section).replace(" ", "%20").replace("&amp;", "%26")
+    entries = sorted({i for v in evaluated.get("map_ids", pd.Series(dtype=object)) for i in map_ids(v)})
+    argument = (f"<p>In the article's argument these claims belong to {_map_links(entries, map_page)} "
+                f'(see the <a href="{html.escape(map_page)}">argument map</a>).</p>') if entries else ""
     return (STYLE + f'<aside class="claims-box"><p class="claims-box__title">The article\'s claims examined here</p>'
-            f"<ul>{items}</ul><p>See them with every other claim in the "
+            f"<ul>{items}</ul>{argument}<p>See them with every other claim in the "
             f'<a href="{ledger_page}#section={anchor}">claims ledger</a>.</p></aside>')
 
 
@@ -189,7 +227,8 @@ STYLE = """
 .claims-ledger__table th, .claims-ledger__table td { padding: 0.35rem 0.5rem; vertical-align: top;
   border-bottom: 1px solid #ddd; text-align: left; }
 .verdict { white-space: nowrap; padding: 0.05rem 0.4rem; border-radius: 0.6rem; font-size: 0.8rem; color: #111; }
-.verdict--supported { background: #cfe9d2; } .verdict--differs { background: #f6d0d5; }
+.verdict--supported { background: #cfe9d2; } .verdict--partly-supported { background: #e4f0c9; }
+.verdict--differs { background: #f6d0d5; }
 .verdict--unverified { background: #f8e7c2; } .verdict--not-checkable { background: #e3e3e3; }
 .claims-ledger__id { font-weight: 600; } .claims-ledger__term { color: #555; }
 .claims-ledger__how { font-size: 0.78rem; color: #333; min-width: 14rem; }
@@ -225,10 +264,27 @@ TABLE_SCRIPT = """
 """
 
 
-def table_html(evaluated: pd.DataFrame, chapter_links: dict[str, str] | None = None) -> str:
+def _text(x: Any) -> str:
+    """A cell as text: blank for missing values (never 'nan')."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    return str(x).strip()
+
+
+def _value_with_unit(value: Any, unit: Any) -> str:
+    value, unit = _text(value), _text(unit)
+    if not value:
+        return ""
+    if unit == "rank" or unit.startswith("rank "):    # "rank 2", "rank 12 among major economies"
+        return f"rank {value}{unit[4:]}"
+    return f"{value} {unit}".strip()
+
+
+def table_html(evaluated: pd.DataFrame, chapter_links: dict[str, str] | None = None,
+               map_page: str = MAP_PAGE) -> str:
     """A searchable, filterable table of the ledger that needs no network (plain HTML + a few lines of JS)."""
     chapter_links = chapter_links or {}
-    esc = lambda x: "" if x is None or (isinstance(x, float) and math.isnan(x)) else html.escape(str(x))
+    esc = lambda x: html.escape(_text(x))
     sections = sorted(evaluated["section"].unique())
     options = lambda values: "".join(f'<option value="{esc(v)}">{esc(v)}</option>' for v in values)
     head = (
@@ -247,22 +303,44 @@ def table_html(evaluated: pd.DataFrame, chapter_links: dict[str, str] | None = N
         section = esc(r["section"])
         link = chapter_links.get(r["section"])
         section_cell = f'<a href="{esc(link)}">{section}</a>' if link else section
-        stated = f'{esc(r["stated_value"])} {esc(r["stated_unit"])}'.strip()
-        checked = f'{esc(r["checked_value"])} {esc(r["checked_unit"])}'.strip() or "not found"
+        stated = html.escape(_value_with_unit(r["stated_value"], r["stated_unit"])) or "no figure"
+        checked = html.escape(_value_with_unit(r["checked_value"], r["checked_unit"])) or "not found"
         how = esc(r["method"]) + (" <em>(computed from the book's data)</em>" if r["computed"] else "")
+        note = esc(r.get("note"))
+        if note:
+            how += f"<br>{note}"
+        entries = map_ids(r.get("map_ids"))
+        argument = f"<br>Argument map: {_map_links(entries, map_page)}" if entries else ""
         body.append(
             f'<tr id="claim-{esc(r["id"])}" data-verdict="{esc(r["verdict"])}" data-section="{section}">'
             f'<td><span class="claims-ledger__id">{esc(r["id"])}</span> · {section_cell}<br>'
-            f'{esc(r["claim_en"])} <span class="claims-ledger__term" lang="zh-Hans">{esc(r["term_zh"])}</span></td>'
+            f'{esc(r["claim_en"])} <span class="claims-ledger__term" lang="zh-Hans">{esc(r["term_zh"])}</span>'
+            f"{argument}</td>"
             f"<td>{stated}</td><td>{checked}</td>"
-            f'<td><span class="verdict verdict--{esc(r["verdict"]).replace(" ", "-")}">{esc(r["verdict"])}</span></td>'
+            f'<td>{_verdict_badge(_text(r["verdict"]))}</td>'
             f'<td class="claims-ledger__how">{how}</td></tr>'
         )
     return STYLE + head + "".join(body) + "</tbody></table></div></div>" + TABLE_SCRIPT
 
 
+def differences_md(evaluated: pd.DataFrame, verdicts: tuple[str, ...] = ("differs",)) -> str:
+    """A Markdown list of the claims with the given verdicts: what the article says, what the record
+    says and why they part. Blank cells read as 'no figure' and 'nothing comparable', never as 'nan'."""
+    lines = []
+    for r in evaluated[evaluated["verdict"].isin(verdicts)].itertuples():
+        stated = _value_with_unit(r.stated_value, r.stated_unit)
+        checked = _value_with_unit(r.checked_value, r.checked_unit)
+        said = f"The article says {stated}" if stated else "The article gives no figure"
+        record = f"the record says {checked}." if checked else "the record holds nothing comparable."
+        note = _text(r.note)
+        lines.append(f"- **{r.id} ({r.section}).** {_text(r.claim_en)} {said}; {record}"
+                     + (f" {note}" if note else ""))
+    return "\n".join(lines)
+
+
 def to_records(evaluated: pd.DataFrame) -> str:
     """The evaluated ledger as JSON (for download beside the page)."""
     cols = ["id", "section", "claim_en", "term_zh", "stated_value", "stated_unit", "checked_value",
-            "checked_unit", "verdict", "source", "method", "note"]
+            "checked_unit", "verdict", "source", "method", "note", "map_ids"]
+    cols = [c for c in cols if c in evaluated.columns]
     return json.dumps(evaluated[cols].fillna("").to_dict(orient="records"), ensure_ascii=False, indent=1)
