@@ -333,3 +333,15 @@ def test_profile_runs_for_a_city_outside_the_three_cases(table, tmp_path):
     assert results["used_official_release"] == results["used_total"] > 0
     held = set(table[(table.city == "Tianjin") & table.value.notna()].indicator)
     assert not (_not_found_claims(results) & held)
+
+
+def test_profile_uses_the_typology_chapters_defaults():
+    """The profile places the province with the typology chapter's own default settings."""
+    nb = json.loads((REPO / "notebooks/city_profile.ipynb").read_text(encoding="utf-8"))
+    src = next("".join(c["source"]) for c in nb["cells"] if "TYPOLOGY_YEAR =" in "".join(c["source"]))
+    ns: dict = {}
+    exec("\n".join(l for l in src.splitlines() if l.startswith("TYPOLOGY_")), ns)
+    params = yaml.safe_load((REPO / "notebooks/typology.params.yml").read_text(encoding="utf-8"))["parameters"]
+    assert ns["TYPOLOGY_YEAR"] == params["year"]["default"]
+    assert ns["TYPOLOGY_INDICATORS"] == params["indicators"]["default"]
+    assert params["k"]["default"] == 0          # silhouette choice, as the profile uses
