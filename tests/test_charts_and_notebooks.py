@@ -112,3 +112,141 @@ def test_errors_and_stderr_are_found():
     assert [p.kind for p in found] == ["error", "stderr"]
     assert "ZeroDivisionError: division by zero" in found[0].describe()
     assert "In [3]" in found[0].describe()
+
+
+# --------------------------------------------------------------------------- the chart panel
+def _panel_chart(**extra):
+    df = pd.DataFrame({"year": [2020, 2021, 2022], "value": [1.0, 2.123456789, None],
+                       "series": ["a", "b", "a"], "helper": [1, 2, 3],
+                       "source_key": ["nbs_rd_communique_2024"] * 3})
+    base = alt.Chart(df).mark_line().encode(
+        x=alt.X("year:O", title="Year"), y=alt.Y("value:Q", title="Value (units)"),
+        color=alt.Color("series:N", title=None), tooltip=[alt.Tooltip("value:Q", format=".2f")])
+    return charts.finish(base, title="Values rose", sources=[("A test source", "zlcs2025fyp")],
+                         alt_text="A rising line.", **extra)
+
+
+def _tabs(page: str) -> list[str]:
+    return re.findall(r'<input type="radio" class="innobook-chart__tab innobook-chart__tab--(\w+)"', page)
+
+
+def test_panel_has_three_tabs_that_need_no_script():
+    page = charts.to_html(_panel_chart().to_dict())
+    assert _tabs(page) == ["chart", "table", "sources"]
+    names = set(re.findall(r'<input type="radio"[^>]*name="([^"]+)"', page))
+    assert len(names) == 1, "the three tabs are one radio group"
+    ids = re.findall(r'<input type="radio"[^>]*id="([^"]+)"', page)
+    assert all(f'<label for="{i}">' in page for i in ids), "every tab has a label"
+    assert re.search(r'tab--chart" [^>]*checked', page), "the Chart tab is open by default"
+    for kind in ("chart", "table", "sources"):
+        assert f"innobook-chart__panel--{kind}" in page
+    assert "<!--innobook-downloads-->" in page, "the site adds the downloads"
+
+
+def test_table_tab_shows_the_charts_data_set_formatted():
+    spec = _panel_chart().to_dict()
+    page = charts.to_html(spec)
+    table = re.search(r'panel--table">(.*?)</table>', page, re.S).group(1)
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", table)
+    assert heads == ["Series", "Year", "Value (units)"], "encoded fields, titled as on the axes"
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", table)
+    assert cells == ["a", "2020", "1.00", "b", "2021", "2.12", "a", "2022", "–"], \
+        "years as years, the tooltip's format, a dash for a gap"
+    assert "helper" not in table and "nbs_rd_communique_2024" not in table
+
+
+def test_named_table_columns_and_formats_are_used_and_checked():
+    page = charts.to_html(_panel_chart(table={"year": "Year", "helper": "Helper (count)"},
+                                       formats={"helper": "{:.1f}"}).to_dict())
+    table = re.search(r'panel--table">(.*?)</table>', page, re.S).group(1)
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", table) == ["Year", "Helper (count)"]
+    assert "<td class=\"num\">1.0</td>" in table
+    with pytest.raises(ValueError, match="table column"):
+        charts.to_html(_panel_chart(table=["no_such_column"]).to_dict())
+    with pytest.raises(ValueError, match="name"):
+        _panel_chart(name="Not A Slug")
+
+
+def test_csv_matches_the_data_the_chart_draws():
+    import io
+
+    spec = charts.to_html.__globals__["_round_floats"](_panel_chart().to_dict())
+    csv = pd.read_csv(io.StringIO(charts.table_csv(spec)))
+    name = charts.resolve_table(spec)["dataset"]
+    drawn = pd.DataFrame(spec["datasets"][name])
+    assert list(csv.columns) == ["Series", "Year", "Value (units)"]
+    assert csv["Year"].tolist() == drawn["year"].tolist()
+    assert csv["Value (units)"].tolist()[:2] == drawn["value"].tolist()[:2]
+    assert pd.isna(csv["Value (units)"].iloc[2])
+
+
+def test_the_embedded_spec_records_the_table_and_the_sources():
+    spec = _panel_chart(resources=["rnd_national"], name="levels", unit="yuan").to_dict()
+    page = charts.to_html(spec)
+    payload = json.loads(re.search(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S)
+                         .group(1).replace("<\\/", "</"))
+    panel = payload["usermeta"]["innobook"]["panel"]
+    assert panel["dataset"] in payload["datasets"] and panel["columns"][1] == ["year", "Year"]
+    assert 'data-resources="rnd_national"' in page and 'data-name="levels"' in page
+    assert 'data-bibkeys="zlcs2025fyp nbs_rd_communique_2024"' in page, "sources cited in the data too"
+
+
+def test_bound_parameters_are_announced_for_the_address_bar():
+    df = pd.DataFrame({"year": [2020, 2021], "v": [1.0, 2.0], "vintage": ["final", "preliminary"]})
+    pick = alt.param(name="vintage", value="final", bind=alt.binding_radio(options=["final", "preliminary"]))
+    chart = alt.Chart(df).mark_bar().encode(x="year:O", y="v:Q").add_params(pick) \
+        .transform_filter(alt.datum.vintage == pick)
+    page = charts.to_html(charts.finish(chart, title="t", sources=[("s", "zlcs2025fyp")], alt_text="a").to_dict())
+    assert 'data-params="vintage"' in page
+
+
+def test_a_chart_with_many_sources_names_a_few_in_its_caption():
+    line = charts.source_line([(f"S{i}", f"k{i}") for i in range(12)])
+    assert line.count("<a ") == 3 and "9 more" in line
+
+
+# --------------------------------------------------------------------------- tables for reading
+def test_show_formats_a_frame_for_reading():
+    from innobook import tables
+
+    df = pd.DataFrame({"year": [2023.0, 2024.0], "growth_pct": [48.922441, None],
+                       "above": [True, False], "amount": [24393.1, 36326.8], "n": [3, 12000]})
+    t = tables.show(df)
+    page = t._repr_html_()
+    assert "48.922441" not in page and ">48.9<" in page, "three significant digits"
+    assert ">2024<" in page and "2024.0" not in page and "2,024" not in page
+    assert ">yes<" in page and ">no<" in page and ">True<" not in page
+    assert ">–<" in page and "NaN" not in page
+    assert ">36,326.8<" in page, "values published with one decimal keep it"
+    assert ">12,000<" in page
+    assert "<th scope=\"col\" class=\"num\">Growth (%)</th>" in page
+    assert re.search(r"<th[^>]*>\s*0\s*</th>", page) is None, "no index column"
+    assert "dtype" not in repr(t) and "48.9" in repr(t)
+
+
+def test_show_keeps_a_named_index_and_takes_a_series():
+    from innobook import tables
+
+    s = pd.Series([77.5, 77.6], index=pd.Index([2016, 2017], name="year"), name="share")
+    page = tables.show(s, formats={"share": "{:.1f}"})._repr_html_()
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", page) == ["Year", "Share"]
+    assert ">77.5<" in page and "dtype" not in page
+    styled = tables.show(s).styler.to_html()
+    assert "T_" in styled and tables.show(s).styler.to_html() == styled, "a stable id"
+
+
+def test_regression_summary_is_a_table_that_wraps():
+    import numpy as np
+    import statsmodels.api as sm
+
+    from innobook import tables
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    y = 1.5 + 2.0 * x + rng.normal(size=200)
+    res = sm.OLS(y, sm.add_constant(x)).fit(cov_type="HC1")
+    t = tables.regression(res, names={"const": "Intercept", "x1": "x"})
+    page = t._repr_html_()
+    assert "Intercept" in page and "<caption>" in page and "200 observations" in page
+    assert "HC1" in page and "95% interval" in page
+    assert max(len(line) for line in repr(t).splitlines()) < 120, "no line runs off the screen"

@@ -126,11 +126,14 @@ def open_page(browser, site_url):
 
 def read_through(page) -> None:
     """Scroll down the page as a reader would: charts and formulas are made as they come near."""
-    height = page.evaluate("() => document.documentElement.scrollHeight")
     step = page.viewport_size["height"] if page.viewport_size else 900
-    for y in range(0, height + step, step):
+    y = 0
+    # Sections far from the screen are laid out lazily (content-visibility), so the page
+    # grows as it is read: measure its height again at every step.
+    while y < page.evaluate("() => document.documentElement.scrollHeight") + step:
         page.evaluate(f"window.scrollTo(0, {y})")
         page.wait_for_timeout(60)
+        y += step
 
 
 def wait_for_charts(page) -> int:
@@ -161,7 +164,7 @@ def test_the_toc_covers_every_page_of_the_site(built_site):
     site_pages = set()
     for path in built_site.rglob("*.html"):
         rel = path.relative_to(built_site).as_posix()
-        if rel.startswith(("_static/", "_sources/")) or rel == "index.html":
+        if rel.startswith(("_static/", "_sources/", "charts/")) or rel == "index.html":
             continue
         site_pages.add(rel)
     assert site_pages <= set(PAGES), f"pages not tested: {sorted(site_pages - set(PAGES))}"
@@ -350,3 +353,133 @@ def test_no_invented_repository_address_while_none_is_configured(built_site):
         html = page.read_text(encoding="utf-8")
         for sign in signs:
             assert sign not in html, f"{page.name} has {sign!r} though no repository is set"
+
+
+# --------------------------------------------------------------------------- chart panels
+def _figures(page_html: str):
+    """(figure HTML, embedded spec) of every chart on a page."""
+    import json
+
+    out = []
+    for fig in re.findall(r'<figure class="innobook-chart".*?</figure>', page_html, re.S):
+        m = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', fig, re.S)
+        out.append((fig, json.loads(m.group(1).replace("<\\/", "</"))))
+    return out
+
+
+@pytest.mark.parametrize("path", CHART_PAGES)
+def test_every_chart_has_three_tabs_three_downloads_and_its_data_as_csv(path, built_site):
+    import csv
+    import io
+    from urllib.parse import urljoin
+
+    page = built_site / path
+    figures = _figures(page.read_text(encoding="utf-8"))
+    for i, (fig, spec) in enumerate(figures):
+        tabs = re.findall(r'class="innobook-chart__tab innobook-chart__tab--(\w+)"', fig)
+        assert tabs == ["chart", "table", "sources"], f"chart {i}: tabs {tabs}"
+        assert "<table" in fig.split("innobook-chart__panel--table", 1)[1].split("innobook-chart__panel--sources")[0], \
+            f"chart {i}: the Table tab holds no table"
+        sources = fig.split("innobook-chart__panel--sources", 1)[1]
+        assert "Documents cited" in sources and "references.html#cite-" in sources, f"chart {i}: Sources tab not filled"
+        downloads = re.search(r'<span class="innobook-chart__downloads">(.*?)</span>', fig, re.S)
+        assert downloads, f"chart {i}: no downloads"
+        links = dict(re.findall(r'<a href="([^"]+\.(png|svg|csv))" download>', downloads.group(1)))
+        kinds = sorted(links.values())
+        assert kinds == ["csv", "png", "svg"], f"chart {i}: downloads {kinds}"
+        files = {kind: (page.parent / href).resolve() for href, kind in links.items()}
+        for kind, f in files.items():
+            assert f.exists() and f.stat().st_size > 0, f"chart {i}: {kind} download missing ({f})"
+        assert files["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert files["svg"].read_text(encoding="utf-8").lstrip().startswith("<svg")
+        panel = spec["usermeta"]["innobook"]["panel"]
+        rows = list(csv.reader(io.StringIO(files["csv"].read_text(encoding="utf-8"))))
+        assert rows[0] == [h for _, h in panel["columns"]], f"chart {i}: CSV header"
+        drawn = spec["datasets"][panel["dataset"]] if panel["dataset"] in spec.get("datasets", {}) else []
+        assert len(rows) - 1 == len(drawn), f"chart {i}: CSV has {len(rows) - 1} rows, the chart {len(drawn)}"
+        for got, record in zip(rows[1:], drawn):
+            want = ["" if record.get(c) is None else str(record.get(c)) for c, _ in panel["columns"]]
+            norm = [g if g != w and _same_number(g, w) is False else w for g, w in zip(got, want)]
+            assert norm == want, f"chart {i}: CSV row {got} differs from the chart's data {want}"
+        assert re.search(r'href="[^"]*charts/[^"]+\.html"', fig), f"chart {i}: no chart-only page link"
+
+
+def _same_number(a: str, b: str):
+    try:
+        return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))
+    except ValueError:
+        return False
+
+
+def test_chart_panel_tabs_work_with_javascript_off(built_site, open_page):
+    with_charts = [p for p in CHART_PAGES if (built_site / p).exists()
+                   and 'class="innobook-chart"' in (built_site / p).read_text(encoding="utf-8")]
+    assert with_charts, "no page with a chart"
+    for path in with_charts[:3]:
+        _check_tabs_without_javascript(path, open_page)
+
+
+def _check_tabs_without_javascript(path, open_page):
+    page, watch = open_page(path, javascript=False)
+    fig = page.locator("figure.innobook-chart").first
+    fig.scroll_into_view_if_needed()
+    chart = fig.locator(".innobook-chart__panel--chart")
+    table = fig.locator(".innobook-chart__panel--table")
+    sources = fig.locator(".innobook-chart__panel--sources")
+    assert chart.is_visible() and not table.is_visible() and not sources.is_visible()
+    fig.locator("label", has_text="Table").click()
+    assert table.is_visible() and not chart.is_visible()
+    assert table.locator("td").count() > 0
+    fig.locator("label", has_text="Sources").click()
+    assert sources.is_visible() and not table.is_visible()
+    assert sources.locator("a[href*='references.html#cite-']").count() > 0
+    fig.locator("label", has_text="Chart").click()
+    assert chart.is_visible()
+    page.emulate_media(media="print")
+    assert chart.is_visible() and sources.is_visible(), "on paper a chart shows with its sources"
+    assert not fig.locator("label", has_text="Table").is_visible(), "no tabs on paper"
+    watch.assert_clean(f"{path} tabs without JavaScript")
+
+
+def test_a_views_state_is_kept_in_its_address_and_survives_a_reload(open_page, site_url):
+    from urllib.parse import parse_qs, urlparse
+
+    page, watch = open_page("book/generated/rnd_growth.html?levels.vintage=preliminary")
+    fig = page.locator('figure.innobook-chart[data-key="levels"]')
+    assert fig.count() == 1, "the levels chart is named 'levels'"
+    fig.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => document.querySelector('figure[data-key=\"levels\"]').dataset.rendered === 'true'",
+        timeout=CHART_TIMEOUT_MS)
+    state = fig.evaluate("f => JSON.parse(f.dataset.state)")
+    assert state == {"vintage": "preliminary"}, "the address sets the control"
+    assert fig.locator("input[type=radio][value=preliminary]").is_checked()
+    fig.locator("input[type=radio][value=final]").check()
+    page.wait_for_function("() => !location.search.includes('levels.vintage')", timeout=5_000)
+    fig.locator("input[type=radio][value=preliminary]").check()
+    page.wait_for_function("() => location.search.includes('levels.vintage=preliminary')", timeout=5_000)
+    assert parse_qs(urlparse(page.url).query) == {"levels.vintage": ["preliminary"]}
+    page.reload(wait_until="load")
+    fig = page.locator('figure.innobook-chart[data-key="levels"]')
+    fig.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => document.querySelector('figure[data-key=\"levels\"]').dataset.rendered === 'true'",
+        timeout=CHART_TIMEOUT_MS)
+    assert fig.evaluate("f => JSON.parse(f.dataset.state)") == {"vintage": "preliminary"}
+    assert fig.locator("input[type=radio][value=preliminary]").is_checked()
+    bars = fig.locator(".innobook-chart__live svg path[aria-roledescription='bar']")
+    assert bars.count() > 0
+    watch.assert_clean("a shared view")
+
+
+def test_chart_only_pages_load_offline_and_draw_their_chart(built_site, open_page):
+    pages = sorted((built_site / "charts").glob("*.html"))
+    assert pages, "the build writes a chart-only page per figure"
+    for path in pages[:4]:
+        page, watch = open_page(f"charts/{path.name}")
+        page.wait_for_function("() => document.querySelector('figure.innobook-chart').dataset.rendered",
+                               timeout=CHART_TIMEOUT_MS)
+        assert page.eval_on_selector("figure.innobook-chart", "f => f.dataset.rendered") == "true"
+        back = page.locator(".innobook-chart-page__from a").first.get_attribute("href")
+        assert back.startswith("../book/") and (built_site / back[3:].split("#")[0]).exists()
+        watch.assert_clean(f"charts/{path.name}")

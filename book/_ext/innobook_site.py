@@ -353,6 +353,20 @@ def _downloads_html(links: list[dict], run) -> str:
             f'(see the reproduction guide).</p></aside>')
 
 
+def _complete_charts(app: Sphinx, pagename: str, body: str, context: dict) -> str:
+    """Chart panels: Sources from the data package, downloads and chart-only pages (innobook_panels)."""
+    import innobook_panels
+
+    def resolve_bib(key: str, references: str) -> str:
+        return f"{references}#{make_id('cite-' + key)}"
+
+    chapter = html.unescape(re.sub(r"<[^>]+>", "", context.get("title", ""))).strip()
+    return innobook_panels.process_page(
+        body=body, pagename=pagename, outdir=Path(app.outdir), package=_datapackage(app),
+        cache=_root(app) / "_build" / "cache" / "chart-png", resolve_bib=resolve_bib,
+        chapter=chapter, book=app.config.html_title or app.config.project)
+
+
 def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     _drop_thebe(context)
     body = context.get("body", "")
@@ -363,6 +377,7 @@ def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict
         # The loader fetches the Vega bundle itself, when the first chart nears the screen.
         bundle = "../" * pagename.count("/") + "_static/vega/vega-bundle.js"
         app.add_js_file("innobook-charts.js", loading_method="defer", **{"data-vega": bundle})
+        body = _complete_charts(app, pagename, body, context)
     if "bib:" in body:
         keys = _bib_keys(app)
         target = app.builder.get_relative_uri(pagename, REFERENCES_PAGE)

@@ -1,9 +1,16 @@
 // Turns each chart's static SVG into an interactive Vega-Lite view.
 //
 // The static image stays in the page for printing and for readers without JavaScript; the
-// view box keeps its reserved size throughout, so nothing below a chart moves. To keep pages
-// quick on phones, the Vega bundle (about 1 MB) is loaded only when a chart comes near the
-// screen, and charts are made interactive one per task as they approach, never all at once.
+// view box keeps its reserved size, so nothing below a chart moves on a wide screen. To keep
+// pages quick on phones, the Vega bundle (about 1 MB) is loaded only when a chart comes near
+// the screen, and charts are made interactive one per task as they approach, never all at once.
+//
+// On a screen narrower than the chart, the chart is laid out again at the screen's width, so
+// its text keeps its size instead of shrinking with the image.
+//
+// Controls: a chart's parameters bound to inputs (a radio, a select, a slider) keep their
+// values in the page's address as ?<key>.<name>=<value>, where <key> is the figure's
+// data-key; a view is shared by sharing the address, and survives a reload.
 (function () {
   "use strict";
   var self = document.currentScript;
@@ -28,21 +35,140 @@
     return loading;
   }
 
+  // ------------------------------------------------------------------ state in the address
+  function readState(figure) {
+    var out = {};
+    var key = figure.dataset.key;
+    if (!key) { return out; }
+    new URLSearchParams(window.location.search).forEach(function (value, name) {
+      if (name.indexOf(key + ".") === 0) { out[name.slice(key.length + 1)] = value; }
+    });
+    return out;
+  }
+
+  function coerce(text, param) {
+    var bind = param.bind || {};
+    var example = param.value;
+    var value = text;
+    if (typeof example === "number" || bind.input === "range") {
+      value = Number(text);
+      if (isNaN(value)) { return undefined; }
+      if (typeof bind.min === "number") { value = Math.max(bind.min, value); }
+      if (typeof bind.max === "number") { value = Math.min(bind.max, value); }
+    } else if (typeof example === "boolean" || bind.input === "checkbox") {
+      value = text === "true";
+    }
+    if (bind.options && bind.options.indexOf(value) < 0) { return undefined; }
+    return value;
+  }
+
+  function bound(spec) {
+    return (spec.params || []).filter(function (p) { return p && p.bind && p.name; });
+  }
+
+  function applyState(spec, state) {
+    bound(spec).forEach(function (p) {
+      if (Object.prototype.hasOwnProperty.call(state, p.name)) {
+        var value = coerce(state[p.name], p);
+        if (value !== undefined) { p.value = value; }
+      }
+    });
+  }
+
+  function writeState(figure, name, value, fallback) {
+    var key = figure.dataset.key;
+    if (!key) { return; }
+    var query = new URLSearchParams(window.location.search);
+    var item = key + "." + name;
+    if (value === fallback) { query.delete(item); } else { query.set(item, String(value)); }
+    var text = query.toString();
+    window.history.replaceState(window.history.state, "",
+      window.location.pathname + (text ? "?" + text : "") + window.location.hash);
+  }
+
+  // ------------------------------------------------------------------ drawing
+  function singleView(spec) {
+    return !(spec.hconcat || spec.vconcat || spec.concat || spec.facet || spec.repeat);
+  }
+
+  // Lines of at most `chars` characters, broken between words.
+  function wrap(text, chars) {
+    var lines = [];
+    [].concat(text).forEach(function (line) {
+      var current = "";
+      String(line).split(/\s+/).forEach(function (word) {
+        if (current && (current + " " + word).length > chars) { lines.push(current); current = word; }
+        else { current = current ? current + " " + word : word; }
+      });
+      if (current) { lines.push(current); }
+    });
+    return lines;
+  }
+
+  function eachView(spec, fn) {
+    fn(spec);
+    ["layer", "hconcat", "vconcat", "concat"].forEach(function (k) {
+      (spec[k] || []).forEach(function (sub) { eachView(sub, fn); });
+    });
+  }
+
+  // Lay a chart out again at the width of a narrow screen: titles wrap, legends take one column.
+  function fitToWidth(spec, room) {
+    spec.width = room;
+    spec.autosize = { type: "fit-x", contains: "padding" };
+    var title = spec.title;
+    if (title && typeof title === "object" && !Array.isArray(title)) {
+      if (title.text) { title.text = wrap(title.text, Math.max(16, Math.floor(room / 9.5))); }
+      if (title.subtitle) { title.subtitle = wrap(title.subtitle, Math.max(20, Math.floor(room / 7))); }
+    }
+    eachView(spec, function (view) {
+      var enc = view.encoding || {};
+      Object.keys(enc).forEach(function (channel) {
+        var legend = enc[channel] && enc[channel].legend;
+        if (legend && typeof legend === "object") {
+          legend.columns = 1;
+          legend.labelLimit = Math.max(80, room - 40);
+        }
+      });
+    });
+  }
+
   function embed(figure) {
     var view = figure.querySelector(".innobook-chart__view");
     var specNode = document.getElementById(view.dataset.spec);
     if (!specNode) { figure.dataset.rendered = "failed"; return Promise.resolve(); }
     var spec = JSON.parse(specNode.textContent);
+    var defaults = {};
+    bound(spec).forEach(function (p) { defaults[p.name] = p.value; });
+    applyState(spec, readState(figure));
+    var natural = parseFloat(view.style.maxWidth) || 0;
+    var room = view.clientWidth;
+    var fitted = false;
+    if (room > 0 && natural > room + 4 && singleView(spec)) {
+      fitToWidth(spec, Math.floor(room));
+      fitted = true;
+    }
     var live = document.createElement("div");
     live.className = "innobook-chart__live";
     return window.vegaEmbed(live, spec, { renderer: "svg", actions: false, mode: "vega-lite" })
-      .then(function () {
+      .then(function (result) {
         var img = view.querySelector("img");
         var print = document.createElement("div");
         print.className = "innobook-chart__print";
         if (img) { print.appendChild(img); }
         view.replaceChildren(live);
-        figure.insertBefore(print, view.nextSibling);
+        if (fitted) { view.style.aspectRatio = "auto"; }
+        view.parentNode.insertBefore(print, view.nextSibling);
+        var state = {};
+        bound(spec).forEach(function (p) {
+          state[p.name] = result.view.signal(p.name);
+          result.view.addSignalListener(p.name, function (name, value) {
+            state[name] = value;
+            figure.dataset.state = JSON.stringify(state);
+            writeState(figure, name, value, defaults[name]);
+          });
+        });
+        if (Object.keys(state).length) { figure.dataset.state = JSON.stringify(state); }
         figure.dataset.rendered = "true";
       });
   }

@@ -1,16 +1,24 @@
 """One house style for the book's charts, and an Altair renderer that needs no CDN.
 
-Every chart states its finding in the title, labels its axes with units, names
-its sources (linked to the bibliography), carries alt text, and ships a static
-SVG rendered by vl-convert. The renderer writes only ``text/html``:
+Every chart states its finding in the title, labels its axes with units, names its
+sources, carries alt text, and ships a static SVG rendered by vl-convert. The renderer
+writes only ``text/html``: a chart *panel* in the manner of Our World in Data, with three
+tabs that work without JavaScript and in print (radio buttons and CSS, no script):
 
-* a ``<figure>`` whose view box reserves the chart's size (nothing jumps on load);
-* the static SVG as an ``<img>`` inside it, which is what readers without
-  JavaScript, printers and notebook viewers see;
-* the Vega-Lite specification in a ``<script type="application/json">`` block,
-  which ``innobook-charts.js`` (served by the site itself) turns into an
-  interactive chart;
-* a caption with the source line.
+* **Chart**: a view box that reserves the chart's size (nothing jumps on load) holding the
+  static SVG as an ``<img>``, which is what readers without JavaScript, printers and
+  notebook viewers see; the Vega-Lite specification sits in a
+  ``<script type="application/json">`` block, which ``innobook-charts.js`` (served by the
+  site itself) turns into an interactive chart, with any controls bound to the chart's
+  parameters and their state kept in the page's address;
+* **Table**: the data the chart draws, as a formatted table (the same data set as the
+  chart's, the columns its encodings use, or those named by ``table=``);
+* **Sources**: filled in by the book's Sphinx extension from ``data/datapackage.json``:
+  the data files (``resources=``), their licence and vintage, the unit, and each cited
+  document with publisher, title, official address and date.
+
+Below the panel a short source line and, on the site, downloads made at build time (PNG,
+SVG and the table as CSV) and a link to a page holding the chart alone, for embedding.
 
 Ids are derived from the specification, so two runs give the same page.
 
@@ -21,8 +29,16 @@ Usage in a notebook::
                           title="R&D spending rose by half in four years",
                           subtitle="China, gross domestic expenditure on R&D, 100 million yuan",
                           sources=[("NBS R&D communiqués 2016-2024", "nbs_rd_communiques")],
-                          alt="Bar chart of ...")
+                          alt_text="Bar chart of ...",
+                          resources=["rnd_national"],          # optional: data package resources
+                          table={"year": "Year", "value": "R&D (100 million yuan)"},  # optional
+                          name="levels")                       # optional: stable name for links
     chart          # displays through the book's renderer
+
+Controls: give the chart an Altair parameter bound to an input
+(``alt.param(name="vintage", value="final", bind=alt.binding_radio(...))``) and filter or
+encode with it; the site keeps its value in the address (``?levels.vintage=preliminary``),
+so a view can be shared. The static image and the table show the parameter's default.
 """
 
 from __future__ import annotations
@@ -32,7 +48,7 @@ import html
 import itertools
 import json
 import re
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import altair as alt
 
@@ -40,6 +56,12 @@ RENDERER = "innobook"
 WIDTH, HEIGHT = 600, 300
 FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK SC', sans-serif"
 PALETTE = ["#1f5fa8", "#d1495b", "#2e933c", "#edae49", "#6c4f9e", "#00798c", "#8d6a4f", "#5a5a5a"]
+TABLE_MAX_ROWS = 200
+# Encoding channels in the order their fields appear as table columns.
+CHANNEL_ORDER = ("row", "column", "facet", "color", "fill", "stroke", "shape", "strokeDash", "detail",
+                 "x", "x2", "xOffset", "y", "y2", "yOffset", "theta", "radius", "size", "opacity",
+                 "text", "order", "tooltip")
+TITLE_RANK = {"x": 0, "y": 0, "x2": 1, "y2": 1, "color": 2, "theta": 2, "tooltip": 4}
 
 _counter = itertools.count(1)
 
@@ -50,22 +72,44 @@ def _vl_version() -> str:
 
 
 def finish(chart: alt.TopLevelMixin, *, title: str, sources: Sequence[tuple[str, str]],
-           alt_text: str, subtitle: str | None = None) -> alt.TopLevelMixin:
-    """Give a chart the house title, source line and alt text.
+           alt_text: str, subtitle: str | Sequence[str] | None = None,
+           resources: Sequence[str] | None = None,
+           table: Sequence[str] | Mapping[str, str] | None = None,
+           formats: Mapping[str, str] | None = None, name: str | None = None,
+           unit: str | None = None) -> alt.TopLevelMixin:
+    """Give a chart the house title, sources, alt text and panel.
 
-    ``sources`` is a list of ``(label, bibkey)`` pairs; each label becomes a link
-    to its entry in the book's bibliography.
+    ``sources`` is a list of ``(label, bibkey)`` pairs; each label becomes a link to its
+    entry in the book's bibliography. The optional arguments fill the panel:
+    ``resources`` names the data package resources the chart's data come from (the
+    Sources tab lists them; by default, those that cite the chart's sources);
+    ``table`` the columns of the Table tab and CSV (a list, or a mapping to headings;
+    by default the fields the chart encodes); ``formats`` a format per column
+    (``"{:.1f}"`` or a d3 spec such as ``",.0f"``); ``name`` a short stable name used in
+    the chart's download files and shared addresses; ``unit`` the unit shown under
+    Sources (by default the units the data package gives the columns shown).
     """
     if not sources:
         raise ValueError("every chart needs at least one source")
     if not alt_text.strip():
         raise ValueError("every chart needs alt text")
+    if name is not None and not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
+        raise ValueError(f"chart name {name!r}: use lower-case letters, digits and hyphens")
+    if formats and not all(isinstance(v, str) for v in formats.values()):
+        raise ValueError("chart formats must be strings such as '{:.1f}' or ',.0f'")
+    meta: dict[str, Any] = {"sources": [list(s) for s in sources], "alt": alt_text}
+    if resources:
+        meta["resources"] = list(resources)
+    if table is not None:
+        meta["table"] = dict(table) if isinstance(table, Mapping) else {c: None for c in table}
+    if formats:
+        meta["formats"] = dict(formats)
+    if name:
+        meta["name"] = name
+    if unit:
+        meta["unit"] = unit
     title_params = alt.TitleParams(text=title, subtitle=subtitle or alt.Undefined, anchor="start")
-    return chart.properties(
-        title=title_params,
-        description=alt_text,
-        usermeta={"innobook": {"sources": [list(s) for s in sources], "alt": alt_text}},
-    )
+    return chart.properties(title=title_params, description=alt_text, usermeta={"innobook": meta})
 
 
 @alt.theme.register("innobook", enable=True)
@@ -75,11 +119,11 @@ def _theme() -> alt.theme.ThemeConfig:
         "config": {
             "view": {"continuousWidth": WIDTH, "continuousHeight": HEIGHT, "stroke": None},
             "font": FONT,
-            "title": {"fontSize": 16, "fontWeight": 600, "subtitleFontSize": 12,
+            "title": {"fontSize": 17, "fontWeight": 600, "subtitleFontSize": 13,
                       "subtitleColor": "#444", "offset": 12},
-            "axis": {"labelFontSize": 12, "titleFontSize": 12, "titleFontWeight": 500,
+            "axis": {"labelFontSize": 13, "titleFontSize": 13, "titleFontWeight": 500,
                      "gridColor": "#e6e6e6", "domainColor": "#888", "tickColor": "#888"},
-            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom"},
+            "legend": {"labelFontSize": 13, "titleFontSize": 13, "orient": "bottom"},
             "range": {"category": PALETTE},
         }
     }
@@ -98,6 +142,13 @@ def static_svg(spec: dict) -> str:
     return vl_convert.vegalite_to_svg(spec, vl_version=_vl_version())
 
 
+def static_png(spec: dict, scale: float = 2) -> bytes:
+    """Render the specification to PNG with vl-convert (for the download link)."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_png(spec, vl_version=_vl_version(), scale=scale)
+
+
 def _svg_size(svg: str) -> tuple[int, int]:
     m = re.search(r'<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"', svg)
     if not m:
@@ -105,11 +156,17 @@ def _svg_size(svg: str) -> tuple[int, int]:
     return round(float(m.group(1))), round(float(m.group(2)))
 
 
-def source_line(sources: Sequence[Sequence[str]]) -> str:
-    """HTML for the caption; ``bib:KEY`` links are resolved by the book's Sphinx extension."""
+def source_line(sources: Sequence[Sequence[str]], most: int = 3) -> str:
+    """HTML for the caption; ``bib:KEY`` links are resolved by the book's Sphinx extension.
+
+    A chart with many sources names the first few; the Sources tab lists them all.
+    """
+    shown = list(sources)[:most]
     links = "; ".join(f'<a href="bib:{html.escape(key)}">{html.escape(label)}</a>'
-                      for label, key in sources)
-    return f"Source: {links}."
+                      for label, key in shown)
+    rest = len(sources) - len(shown)
+    more = f"; and {rest} more (see Sources)" if rest > 0 else ""
+    return f"Source: {links}{more}."
 
 
 SIGNIFICANT_DIGITS = 6
@@ -138,27 +195,215 @@ def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;charset=utf-8," + text
 
 
+# --------------------------------------------------------------------------- the chart's data
+def _walk_views(spec: dict):
+    """Every view of a specification (itself, its layers and concatenated views), in order."""
+    yield spec
+    for key in ("layer", "hconcat", "vconcat", "concat"):
+        for sub in spec.get(key, []) or []:
+            if isinstance(sub, dict):
+                yield from _walk_views(sub)
+    inner = spec.get("spec")
+    if isinstance(inner, dict):
+        yield from _walk_views(inner)
+
+
+def dataset_rows(spec: dict) -> dict[str, list[dict]]:
+    """The named data sets of a specification (inline ``values`` get a name here)."""
+    out = dict(spec.get("datasets", {}))
+    for i, view in enumerate(_walk_views(spec)):
+        data = view.get("data")
+        if isinstance(data, dict) and isinstance(data.get("values"), list):
+            out.setdefault(f"inline-{i}", data["values"])
+    return out
+
+
+def _referenced(spec: dict) -> list[str]:
+    names = []
+    for i, view in enumerate(_walk_views(spec)):
+        data = view.get("data")
+        if isinstance(data, dict):
+            if "name" in data:
+                names.append(data["name"])
+            elif isinstance(data.get("values"), list):
+                names.append(f"inline-{i}")
+    return list(dict.fromkeys(names))
+
+
+def _encoded_fields(spec: dict) -> list[tuple[str, str | None, str | None, int]]:
+    """(field, title, d3 format, rank) for every field the chart encodes, in table order."""
+    found = []
+    for view in _walk_views(spec):
+        enc = view.get("encoding") or {}
+        for channel in CHANNEL_ORDER:
+            defs = enc.get(channel)
+            if defs is None:
+                continue
+            for d in defs if isinstance(defs, list) else [defs]:
+                if not isinstance(d, dict):
+                    continue
+                for item in [d] + ([d["condition"]] if isinstance(d.get("condition"), dict) else []):
+                    field = item.get("field")
+                    if not isinstance(field, str):
+                        continue
+                    title = item.get("title")
+                    if title is None and isinstance(item.get("axis"), dict):
+                        title = item["axis"].get("title")
+                    if isinstance(title, list):
+                        title = " ".join(title)
+                    fmt = item.get("format")
+                    if fmt is None and isinstance(item.get("axis"), dict):
+                        fmt = item["axis"].get("format")
+                    if item.get("type") not in (None, "quantitative") or item.get("timeUnit") \
+                            or (isinstance(fmt, str) and "%" in fmt.rstrip("%")):
+                        fmt = None  # a time or label format, not a number format
+                    found.append((field, title if isinstance(title, str) else None,
+                                  fmt if isinstance(fmt, str) else None,
+                                  TITLE_RANK.get(channel, 3)))
+    return found
+
+
+def resolve_table(spec: dict) -> dict:
+    """Which data set and columns the Table tab and the CSV show, with headings and formats.
+
+    Returns ``{"dataset": name, "columns": [[field, heading], ...], "formats": {...}}``;
+    ``dataset`` is None for a chart without tabular data.
+    """
+    meta = spec.get("usermeta", {}).get("innobook", {})
+    rows = dataset_rows(spec)
+    order = _referenced(spec) + [n for n in rows if n not in _referenced(spec)]
+    wanted = meta.get("table")
+    encoded = _encoded_fields(spec)
+    titles: dict[str, tuple[int, str]] = {}
+    d3: dict[str, str] = {}
+    for field, title, fmt, rank in encoded:
+        if title and (field not in titles or rank < titles[field][0]):
+            titles[field] = (rank, title)
+        if fmt and field not in d3:
+            d3[field] = fmt
+    chosen, columns = None, []
+    for name in order:
+        records = rows.get(name) or []
+        if not records:
+            continue
+        cols = list(dict.fromkeys(k for r in records[:50] for k in r))
+        if wanted:
+            if all(c in cols for c in wanted):
+                chosen, columns = name, list(wanted)
+                break
+            continue
+        fields = [f for f, *_ in encoded if f in cols]
+        if fields:
+            chosen, columns = name, list(dict.fromkeys(fields))
+            break
+    if wanted and chosen is None:
+        raise ValueError(f"no data set of the chart holds every table column {list(wanted)}")
+    headings = [[c, (wanted or {}).get(c) or (titles[c][1] if c in titles else _heading(c))] for c in columns]
+    formats = {c: d3[c] for c in columns if c in d3}
+    formats.update({c: f for c, f in (meta.get("formats") or {}).items() if c in columns})
+    return {"dataset": chosen, "columns": headings, "formats": formats}
+
+
+def _heading(field: str) -> str:
+    text = field.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def table_frame(spec: dict, resolved: dict | None = None):
+    """The chart's table as a DataFrame (columns renamed to their headings)."""
+    import pandas as pd
+
+    resolved = resolved or resolve_table(spec)
+    if resolved["dataset"] is None:
+        return pd.DataFrame()
+    records = dataset_rows(spec)[resolved["dataset"]]
+    fields = [c for c, _ in resolved["columns"]]
+    frame = pd.DataFrame.from_records(records)
+    for c in fields:
+        if c not in frame:
+            frame[c] = None
+    return frame[fields]
+
+
+def table_csv(spec: dict, resolved: dict | None = None) -> str:
+    """The chart's data as CSV: the Table tab's columns, headed by their headings, values unformatted."""
+    resolved = resolved or resolve_table(spec)
+    frame = table_frame(spec, resolved)
+    frame.columns = [h for _, h in resolved["columns"]]
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def _table_html(spec: dict, resolved: dict) -> str:
+    from . import tables
+
+    frame = table_frame(spec, resolved)
+    if frame.empty:
+        return '<p class="innobook-table__none">This chart draws no table of data.</p>'
+    labels = {c: h for c, h in resolved["columns"]}
+    return tables.html_table(frame, resolved["formats"], labels=labels, max_rows=TABLE_MAX_ROWS)
+
+
+def _bibkeys(spec: dict, meta: dict) -> list[str]:
+    keys = [key for _, key in meta["sources"]]
+    for records in dataset_rows(spec).values():
+        for r in records:
+            key = r.get("source_key") if isinstance(r, dict) else None
+            if isinstance(key, str) and re.fullmatch(r"[a-z][a-z0-9_]*", key):
+                keys.append(key)
+    return list(dict.fromkeys(keys))
+
+
+# --------------------------------------------------------------------------- the panel
 def to_html(spec: dict) -> str:
-    """The figure HTML for a Vega-Lite specification (see the module docstring)."""
+    """The chart panel's HTML for a Vega-Lite specification (see the module docstring)."""
     meta = spec.get("usermeta", {}).get("innobook")
     if not meta:
         raise ValueError("chart has no source line or alt text: pass it through charts.finish()")
     spec = {k: v for k, v in spec.items() if k != "$schema"}
     if "datasets" in spec:
         spec["datasets"] = _round_floats(spec["datasets"])
+    resolved = resolve_table(spec)
+    meta = {**meta, "panel": resolved}
+    spec["usermeta"] = {**spec.get("usermeta", {}), "innobook": meta}
     cid = chart_id(spec, next(_counter))
     svg = static_svg(spec)
     width, height = _svg_size(svg)
     alt_text = html.escape(meta["alt"])
     spec_json = json.dumps(spec, sort_keys=True, ensure_ascii=False).replace("</", "<\\/")
+    bound = [p["name"] for p in spec.get("params", []) if isinstance(p, dict) and p.get("bind")]
+    attrs = [f'data-bibkeys="{html.escape(" ".join(_bibkeys(spec, meta)))}"']
+    if meta.get("resources"):
+        attrs.append(f'data-resources="{html.escape(" ".join(meta["resources"]))}"')
+    if meta.get("name"):
+        attrs.append(f'data-name="{html.escape(meta["name"])}"')
+    if meta.get("unit"):
+        attrs.append(f'data-unit="{html.escape(meta["unit"])}"')
+    if bound:
+        attrs.append(f'data-params="{html.escape(" ".join(bound))}"')
+    tab = f"{cid}-tab"
+    tabs = "".join(
+        f'<input type="radio" class="innobook-chart__tab innobook-chart__tab--{kind}" name="{tab}" '
+        f'id="{tab}-{kind}"{" checked" if kind == "chart" else ""}>'
+        f'<label for="{tab}-{kind}">{label}</label>'
+        for kind, label in (("chart", "Chart"), ("table", "Table"), ("sources", "Sources")))
+    sources_fallback = "<ul>" + "".join(
+        f'<li><a href="bib:{html.escape(key)}">{html.escape(label)}</a></li>' for label, key in meta["sources"]
+    ) + "</ul>"
     return (
-        f'<figure class="innobook-chart" id="fig-{cid}">'
+        f'<figure class="innobook-chart" id="fig-{cid}" {" ".join(attrs)}>'
+        f'<div class="innobook-chart__tabs">{tabs}'
+        f'<div class="innobook-chart__panel innobook-chart__panel--chart">'
         f'<div class="innobook-chart__view" id="{cid}" data-spec="{cid}-spec" role="img" '
         f'aria-label="{alt_text}" style="max-width:{width}px;aspect-ratio:{width}/{height}">'
         f'<img src="{svg_data_uri(svg)}" alt="{alt_text}" width="{width}" '
-        f'height="{height}"></div>'
+        f'height="{height}"></div></div>'
+        f'<div class="innobook-chart__panel innobook-chart__panel--table">{_table_html(spec, resolved)}</div>'
+        f'<div class="innobook-chart__panel innobook-chart__panel--sources">'
+        f'<div class="innobook-sources">{sources_fallback}</div></div>'
+        f"</div>"
         f'<script type="application/json" id="{cid}-spec">{spec_json}</script>'
-        f'<figcaption class="innobook-chart__source">{source_line(meta["sources"])}</figcaption>'
+        f'<figcaption class="innobook-chart__source">{source_line(meta["sources"])}'
+        f"<!--innobook-downloads--></figcaption>"
         f"</figure>"
     )
 

@@ -1,0 +1,226 @@
+"""Chart panels, completed at build time (used by ``innobook_site``).
+
+A chart rendered by ``innobook.charts`` carries its Vega-Lite specification, a static SVG,
+a formatted table and a fallback source list. For each chart on a page this module:
+
+* fills the **Sources** tab from ``data/datapackage.json``: the data files the chart's data
+  come from (named with ``resources=`` in ``charts.finish``, else every resource that lists
+  one of the chart's bibliography keys), their licence and vintage note, the unit, and each
+  cited document: publisher, title linked to its official address, date, where it was read
+  (a reprint or saved copy is named as such, by its host only) and its bibliography entry;
+* writes the downloads, made at build time, into ``charts/`` in the site: ``<slug>.png``
+  (vl-convert, cached across builds by the specification's digest), ``<slug>.svg`` (the
+  static image itself) and ``<slug>.csv`` (the Table tab's data set and columns, unformatted);
+* writes a page holding the chart alone, ``charts/<slug>.html``, which can be embedded in an
+  ``<iframe>``; it loads only the chart stylesheet and the chart loader;
+* gives the figure ``data-key`` (its name, or its number on the page), under which the chart
+  loader keeps the state of the chart's controls in the address (``?<key>.<param>=value``).
+
+``<slug>`` is the page's name and the chart's name (``charts.finish(name=...)``) or its number
+on the page, e.g. ``rnd_growth-levels`` or ``lighthouse-2``: stable from build to build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+FIGURE = re.compile(r'<figure class="innobook-chart" id="fig-(chart-[0-9a-f]{12}-\d+)"([^>]*)>(.*?)</figure>', re.S)
+ATTR = re.compile(r'([a-z-]+)="([^"]*)"')
+SOURCES_BLOCK = re.compile(r'<div class="innobook-sources">.*?</div>(?=</div>)', re.S)
+DOWNLOADS_MARK = "<!--innobook-downloads-->"
+CHART_DIR = "charts"
+SKIP_UNITS = {"", "see column unit", "calendar year", "ordinal"}
+
+
+def _spec(fig_body: str, cid: str) -> dict:
+    m = re.search(rf'<script type="application/json" id="{re.escape(cid)}-spec">(.*?)</script>', fig_body, re.S)
+    return json.loads(html.unescape(m.group(1)).replace("<\\/", "</")) if m else {}
+
+
+def _host(url: str) -> str:
+    return urlparse(url).netloc.removeprefix("www.")
+
+
+def _sources_html(package: dict, bibkeys: list[str], resources: list[str], unit: str | None,
+                  columns: list[str], to_root: str) -> str:
+    by_name = {r["name"]: r for r in package.get("resources", [])}
+    if not resources:
+        # For each cited document, the first resource of the package that lists it.
+        for key in bibkeys:
+            for r in package.get("resources", []):
+                if any(s.get("bibkey") == key for s in r.get("sources", [])):
+                    resources.append(r["name"])
+                    break
+        resources = list(dict.fromkeys(resources))
+    resources = [r for r in resources if r in by_name]
+    parts = []
+    for name in resources:
+        res = by_name[name]
+        paths = res["path"] if isinstance(res["path"], list) else [res["path"]]
+        files = ", ".join(f'<a href="{to_root}data/{html.escape(p)}" download>{html.escape(Path(p).name)}</a>'
+                          for p in paths)
+        licences = ", ".join(
+            (f'<a href="{html.escape(l["path"])}">{html.escape(l.get("name", ""))}</a>' if l.get("path")
+             else html.escape(l.get("name", ""))) for l in res.get("licenses", []))
+        line = f"<strong>Data</strong>: {html.escape(res.get('title', name))} ({files})"
+        if licences:
+            line += f"; licence {licences}"
+        parts.append(f"<p>{line}.</p>")
+        if res.get("vintage_note"):
+            parts.append(f"<p><strong>Vintage</strong>: {html.escape(res['vintage_note'])}</p>")
+    if not unit:
+        units = []
+        for name in resources:
+            for f in by_name[name].get("schema", {}).get("fields", []):
+                if f["name"] in columns and (f.get("unit") or "") not in SKIP_UNITS:
+                    units.append(f"{f['name']}: {f['unit']}")
+        unit = "; ".join(dict.fromkeys(units))
+    if unit:
+        parts.append(f"<p><strong>Unit</strong>: {html.escape(unit)}</p>")
+    else:
+        parts.append("<p><strong>Unit</strong>: as named in the chart's axis titles and table headings.</p>")
+    documents = {}
+    order = [by_name[n] for n in resources] + [r for r in package.get("resources", []) if r["name"] not in resources]
+    for res in order:
+        for s in res.get("sources", []):
+            key = s.get("bibkey")
+            if key in bibkeys and key not in documents:
+                documents[key] = s
+    items = []
+    for key in bibkeys:
+        s = documents.get(key)
+        ref = f'<a href="bib:{html.escape(key)}">reference</a>'
+        if not s:
+            items.append(f"<li>See the {ref}.</li>")
+            continue
+        title = html.escape(s.get("title", key))
+        if s.get("path"):
+            title = f'<a href="{html.escape(s["path"])}">{title}</a>'
+        text = f"{html.escape(s['publisher'])}, " if s.get("publisher") else ""
+        text += title
+        if s.get("date"):
+            text += f", {html.escape(str(s['date']))}"
+        read_at = s.get("read_at")
+        if read_at and read_at != s.get("path"):
+            what = "a saved copy" if "github.com" in read_at else "a reprint"
+            text += f"; read in {what} at {html.escape(_host(read_at))}"
+        elif s.get("path"):
+            text += "; read at the publisher's address"
+        items.append(f"<li>{text} ({ref}).</li>")
+    if items:
+        parts.append(f"<p><strong>Documents cited</strong> ({len(items)}):</p><ol>{''.join(items)}</ol>")
+    return '<div class="innobook-sources">' + "".join(parts) + "</div>"
+
+
+def _png(spec: dict, cache: Path) -> bytes:
+    import vl_convert  # noqa: F401  (innobook.charts renders with it)
+    from innobook import charts
+
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
+    cached = cache / f"{digest}.png"
+    if cached.exists():
+        return cached.read_bytes()
+    data = charts.static_png(spec)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(cached)
+    return data
+
+
+def _downloads_html(slug: str, prefix: str, page_link: bool = True) -> str:
+    base = f"{prefix}{CHART_DIR}/{slug}"
+    links = [f'<a href="{base}.png" download>PNG</a>', f'<a href="{base}.svg" download>SVG</a>',
+             f'<a href="{base}.csv" download>CSV (data)</a>']
+    out = '<span class="innobook-chart__downloads">Download: ' + " · ".join(links)
+    if page_link:
+        out += f' · <a href="{base}.html">chart only (to embed)</a>'
+    return out + "</span>"
+
+
+CHART_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<meta name="description" content="{description}">
+<link rel="icon" href="../_static/favicon.svg">
+<link rel="stylesheet" href="../_static/innobook.css">
+<style>body{{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans","Noto Sans CJK SC",sans-serif;
+margin:0 auto;padding:0.75rem;max-width:680px;color:#222;line-height:1.45}}a{{color:#0d56b0}}
+.innobook-chart-page__from{{font-size:0.85rem;color:#444}}</style>
+<script defer src="../_static/innobook-charts.js" data-vega="../_static/vega/vega-bundle.js"></script>
+</head>
+<body class="innobook-chart-page">
+<main>
+<h1 class="innobook-visually-hidden">{heading}</h1>
+{figure}
+<p class="innobook-chart-page__from">From <a href="../{page}#fig-{cid}">{book}: {chapter}</a>.
+Embed this chart with <code>&lt;iframe src="{slug}.html" width="100%" height="640"
+title="{heading}"&gt;&lt;/iframe&gt;</code>.</p>
+</main>
+</body>
+</html>
+"""
+
+
+def process_page(*, body: str, pagename: str, outdir: Path, cache: Path, package: dict,
+                 resolve_bib, chapter: str, book: str) -> str:
+    """Complete every chart panel of a page; write its downloads and its chart pages."""
+    page_base = pagename.split("/")[-1]
+    to_root = "../" * pagename.count("/")
+    folder = outdir / CHART_DIR
+    counter = 0
+
+    def complete(m: re.Match) -> str:
+        nonlocal counter
+        counter += 1
+        cid, attr_text, inner = m.group(1), m.group(2), m.group(3)
+        attrs = dict(ATTR.findall(attr_text))
+        spec = _spec(inner, cid)
+        meta = spec.get("usermeta", {}).get("innobook", {})
+        key = attrs.get("data-name") or str(counter)
+        slug = f"{page_base}-{key}"
+        bibkeys = attrs.get("data-bibkeys", "").split()
+        resources = attrs.get("data-resources", "").split()
+        panel = meta.get("panel") or {}
+        columns = [c for c, _ in panel.get("columns", [])]
+        folder.mkdir(parents=True, exist_ok=True)
+        # Downloads, made now.
+        img = re.search(r'<img src="data:image/svg\+xml;charset=utf-8,([^"]*)"', inner)
+        if img:
+            (folder / f"{slug}.svg").write_text(unquote(img.group(1)), encoding="utf-8")
+        if spec:
+            from innobook import charts
+
+            (folder / f"{slug}.png").write_bytes(_png(spec, cache))
+            (folder / f"{slug}.csv").write_text(charts.table_csv(spec, panel) if panel.get("dataset")
+                                                else "", encoding="utf-8")
+
+        def figure(prefix: str, page_link: bool) -> str:
+            sources = _sources_html(package, bibkeys, resources, attrs.get("data-unit"), columns, prefix)
+            body_ = SOURCES_BLOCK.sub(lambda _: sources, inner, count=1)
+            body_ = body_.replace(DOWNLOADS_MARK, " " + _downloads_html(slug, prefix, page_link), 1)
+            return (f'<figure class="innobook-chart" id="fig-{cid}"{attr_text} data-key="{html.escape(key)}" '
+                    f'data-slug="{html.escape(slug)}">{body_}</figure>')
+
+        standalone = figure("../", False)
+        standalone = re.sub(r'href="bib:([^"]+)"', lambda b: f'href="../{resolve_bib(b.group(1), "book/references.html")}"',
+                            standalone)
+        title = meta.get("alt", "")
+        spec_title = spec.get("title", {})
+        heading = spec_title.get("text", "") if isinstance(spec_title, dict) else str(spec_title)
+        heading = " ".join(heading) if isinstance(heading, list) else heading
+        (folder / f"{slug}.html").write_text(CHART_PAGE.format(
+            title=html.escape(f"{heading} | {book}"), description=html.escape(title[:300]),
+            heading=html.escape(heading), figure=standalone, page=f"{pagename}.html", cid=cid,
+            book=html.escape(book), chapter=html.escape(chapter), slug=html.escape(slug)), encoding="utf-8")
+        return figure(to_root, True)
+
+    return FIGURE.sub(complete, body)
