@@ -3,6 +3,12 @@
 
 PY := .venv/bin/python
 
+# A recipe fails when any command in it fails, a command in a pipe included, so a failure is
+# never hidden. GNU make then exits with 2; its "Error N" line gives the program's own code
+# (innobook: 1 a notebook or the site failed, 2 bad input).
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+
 # One BLAS thread per process: notebooks and specification fits already run in parallel
 # processes, and multithreaded BLAS on small matrices is slower on a 2-core machine.
 export OPENBLAS_NUM_THREADS ?= 1

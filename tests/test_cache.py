@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from innobook.pipeline import cache
-from innobook.pipeline.build import GENERATED, plan
+from innobook.pipeline.build import GENERATED, RESULTS, plan
 from innobook.data import resource_files
 from innobook.pipeline.params import load_declarations, load_runs
 
@@ -15,10 +15,12 @@ def _record_current_state(root):
     runs = load_runs(root, load_declarations(root))
     manifest = cache.Manifest(root)
     for run in runs:
-        manifest.record(run.run_id, cache.run_components(run, root, resource_files))
         out = root / GENERATED / f"{run.run_id}.ipynb"
-        out.parent.mkdir(parents=True, exist_ok=True)
+        results = root / RESULTS / f"{run.run_id}.json"
+        results.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("{}")
+        results.write_text("{}")
+        manifest.record(run.run_id, cache.run_components(run, root, resource_files), [out, results])
     manifest.save()
     return runs
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import threading
 import json
 import os
 import re
@@ -113,11 +114,13 @@ def check_templates(specs) -> None:
 
 
 # --------------------------------------------------------------------------- 2. plan
-def plan(runs: list[Run], root: Path, force: bool = False) -> tuple[list[Run], dict[str, dict], dict[str, list[str]]]:
+def plan(runs: list[Run], root: Path, force: bool = False, out=sys.stdout
+         ) -> tuple[list[Run], dict[str, dict], dict[str, list[str]]]:
     """Which runs must execute, their hashed inputs, and why."""
     from ..data import resource_files
 
     manifest = cache.Manifest(root)
+    remove_unproduced(runs, root, manifest, out)
     shared = {"package": cache.package_digest(root),
               "requirements": cache.sha256_file(root / "requirements.txt")}
     stale, components, reasons = [], {}, {}
@@ -127,12 +130,44 @@ def plan(runs: list[Run], root: Path, force: bool = False) -> tuple[list[Run], d
         why = manifest.changed(run.run_id, comp)
         if not (root / GENERATED / f"{run.run_id}.ipynb").exists():
             why = why or ["executed notebook missing"]
+        # What was published must still be what this run wrote: a deleted results file or an
+        # edited or truncated executed notebook makes the run execute again.
+        why = why or manifest.outputs_changed(run.run_id)
         if force:
             why = why or ["forced"]
         if why:
             stale.append(run)
             reasons[run.run_id] = why
     return stale, components, reasons
+
+
+def published_outputs(run_id: str, root: Path) -> list[Path]:
+    """The files one run publishes into the book."""
+    return [root / GENERATED / f"{run_id}.ipynb", root / RESULTS / f"{run_id}.json"]
+
+
+def remove_unproduced(runs: list[Run], root: Path, manifest: cache.Manifest | None = None,
+                      out=sys.stdout) -> list[str]:
+    """Remove published notebooks and results that no run of ``runs.yml`` produces any more
+    (a run removed or renamed), and half-written files left by a killed build."""
+    manifest = manifest or cache.Manifest(root)
+    ids = {run.run_id for run in runs}
+    removed = []
+    candidates = [*(root / GENERATED).glob("*.ipynb"), *(root / RESULTS).glob("*.json"),
+                  *(root / GENERATED).glob("*.tmp"), *(root / RESULTS).glob("*.tmp")]
+    for path in sorted(candidates):
+        if path.suffix == ".tmp" or path.stem not in ids:
+            path.unlink(missing_ok=True)
+            removed.append(path.relative_to(root).as_posix())
+    gone = [run_id for run_id in manifest.entries if run_id not in ids]
+    for run_id in gone:
+        manifest.forget(run_id)
+    if gone:
+        manifest.save()
+    if removed:
+        print(f"  removed what no run in notebooks/runs.yml produces: {', '.join(removed)}",
+              file=out, flush=True)
+    return removed
 
 
 # --------------------------------------------------------------------------- 3-4. execute and publish
@@ -144,6 +179,12 @@ def publish_notebook(outcome: Outcome, run: Run, root: Path, generated: Path, re
     found = notebook_io.problems(nb)
     if found:
         return f"{run.notebook.label}: " + "; ".join(p.describe() for p in found)
+    unrecordable = unrecordable_results(nb)
+    if unrecordable:
+        name, text = unrecordable[0]
+        return (f"{run.notebook.label}: key result {name!r} cannot be recorded: its value {text} is not "
+                "a finite number, a text, true/false or a list of them; compute a finite value or "
+                "leave the result out")
     if run.parameters:
         helps = {name: spec.help for name, spec in run.notebook.parameters.items()}
         notebook_io.insert_parameter_box(nb, notebook_io.parameter_box(run.notebook.name, run.parameters, helps))
@@ -158,6 +199,31 @@ def publish_notebook(outcome: Outcome, run: Run, root: Path, generated: Path, re
     return None
 
 
+def unrecordable_results(nb) -> list[tuple[str, str]]:
+    """Glued plain values whose text cannot be read back (``inf``, ``nan``, an object ...).
+
+    ``notebook_io.glued_values`` skips them, so without this check they would vanish from the
+    results file without a word."""
+    import ast
+
+    bad = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            meta = output.get("metadata", {}).get("scrapbook")
+            if not meta:
+                continue
+            data = output.get("data", {})
+            prefix = meta.get("mime_prefix", "")
+            if any(k != prefix + "text/plain" for k in data):
+                continue  # a chart, a table, Markdown: not a key result
+            text = data.get(prefix + "text/plain", "")
+            try:
+                ast.literal_eval(text)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                bad.append((meta.get("name", "?"), text if len(text) < 60 else text[:57] + "..."))
+    return bad
+
+
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -170,24 +236,28 @@ def execute_and_publish(stale: list[Run], components: dict, root: Path, workers:
     work = root / STAGING / "notebooks"
     shutil.rmtree(work, ignore_errors=True)
     jobs = [job_for(run, work / f"{run.run_id}.ipynb", root) for run in stale]
-    outcomes = execute_all(jobs, workers, out)
     by_id = {run.run_id: run for run in stale}
     manifest = cache.Manifest(root)
     failures = []
-    for outcome in outcomes:
+
+    def done(outcome: Outcome) -> None:
+        # Publish each run as it finishes and write the manifest at once (atomically), so a
+        # build killed half-way keeps the runs it finished.
         run = by_id[outcome.run_id]
         problem = None if outcome.ok else outcome.describe_failure(root)
         if problem is None:
             problem = publish_notebook(outcome, run, root, root / GENERATED, root / RESULTS)
         if problem is None:
-            manifest.record(run.run_id, components[run.run_id])
-            continue
+            manifest.record(run.run_id, components[run.run_id], published_outputs(run.run_id, root))
+            manifest.save()
+            return
         kept = root / FAILED / f"{run.run_id}.ipynb"
         kept.parent.mkdir(parents=True, exist_ok=True)
         if outcome.output.exists():
             shutil.copyfile(outcome.output, kept)
         failures.append(f"{problem}\n    executed notebook kept at {kept.relative_to(root)}")
-    manifest.save()
+
+    execute_all(jobs, workers, out, on_done=done)
     if failures:
         raise BuildError("Notebook execution failed; the site was not rebuilt and the last good "
                          "one is untouched:\n  " + "\n  ".join(failures), 1)
@@ -249,27 +319,131 @@ def check_generated(root: Path) -> None:
 
 
 def swap_in(new: Path, target: Path) -> None:
-    """Replace ``target`` by ``new`` with two renames, so no half-written site is ever served."""
+    """Replace ``target`` by ``new`` with two renames, so no half-written site is ever served.
+
+    A leftover ``<target>.old`` (from a swap that was interrupted, or one that could not be
+    removed) never stops the swap: it is removed, or moved aside with a message saying what
+    to delete by hand.
+    """
     old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
+    if not target.exists() and _exists(old):
+        old.rename(target)  # an interrupted swap: the last good site is back before we go on
+    _clear(old)
     if target.exists():
         target.rename(old)
     new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    _clear(old)
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or not path.is_dir():
+        path.unlink()
+    else:
+        shutil.rmtree(path)
+
+
+def _clear(path: Path) -> None:
+    """Remove a leftover file or folder; if it cannot be removed, move it out of the way."""
+    if not _exists(path):
+        return
+    try:
+        _remove(path)
+        return
+    except OSError as err:
+        reason = err.strerror or str(err)
+    aside = path.with_name(f"{path.name}-{os.getpid()}-{int(time.time())}")
+    try:
+        path.rename(aside)
+    except OSError as err:
+        raise BuildError(f"{path} is left over from an earlier build and cannot be removed "
+                         f"({reason}) or moved ({err.strerror or err}); remove it by hand "
+                         "and build again", 1) from None
+    try:
+        _remove(aside)
+    except OSError:
+        print(f"warning: {path} could not be removed ({reason}); it was moved to {aside.name}: "
+              "remove that by hand", file=sys.stderr, flush=True)
+
+
+def recover_leftovers(root: Path, out=sys.stderr) -> None:
+    """Undo what a killed build can leave behind (called with the build lock held)."""
+    target = root / SITE
+    old = target.with_name(target.name + ".old")
+    if not target.exists() and _exists(old) and old.is_dir() and not old.is_symlink():
+        old.rename(target)
+        print(f"Restored the last good site from {old.relative_to(root)} (a build was "
+              "interrupted while swapping it in)", file=out, flush=True)
+    elif target.exists():
+        _clear(old)
 
 
 # --------------------------------------------------------------------------- the whole build
+LOCK = Path("_build") / "build.lock"
+_HELD: dict[str, list] = {}          # root -> [thread lock, depth] of the locks this process holds
+_HELD_GUARD = threading.Lock()
+
+
 @contextlib.contextmanager
-def exclusive(root: Path):
-    """Hold the build lock, so two builds in one folder wait for each other instead of clashing."""
-    lock = root / "_build" / "build.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+def exclusive(root: Path, out=sys.stderr):
+    """Hold the build lock, so two builds in one folder wait for each other instead of clashing.
+
+    The lock is a POSIX record lock (``fcntl.lockf``) on ``_build/build.lock``: the kernel drops
+    it when the process that holds it ends, however it ends, and no child process ever holds it
+    (record locks are not inherited), so a killed build never locks out the next one. The file
+    records the holder's pid, and a build that has to wait says for which one. Re-entrant within
+    one process (and exclusive between its threads).
+    """
+    key = str(Path(root).resolve())
+    with _HELD_GUARD:
+        held = _HELD.setdefault(key, [threading.RLock(), 0])
+    with held[0]:
+        if held[1]:
+            held[1] += 1
+            try:
+                yield
+            finally:
+                held[1] -= 1
+            return
+        fd = _acquire(root / LOCK, out)
+        held[1] = 1
         try:
+            recover_leftovers(root, out)
             yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            held[1] = 0
+            os.close(fd)  # releases the record lock
+
+
+def _acquire(path: Path, out) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = _holder(fd)
+            who = f"the build with pid {holder}" if holder else "another build"
+            print(f"waiting for {who} to finish in this folder ({path.parent.parent})",
+                  file=out, flush=True)
+            fcntl.lockf(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _holder(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 64, 0).decode("ascii", "replace").split()
+        return int(text[0]) if text else None
+    except (OSError, ValueError):
+        return None
 
 
 def build(root: Path | None = None, *, workers: int | None = None, force: bool = False,

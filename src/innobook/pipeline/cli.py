@@ -9,7 +9,8 @@ Verbs
   serve    preview _build/html on localhost
 
 Exit codes: 0 success, 1 a notebook or the site build failed, 2 bad input
-(parameters, data, or command line).
+(parameters, data, configuration files, or command line). Expected faults are answered by
+a message naming the file, what is wrong and what to do, never by a traceback.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if getattr(args, "jobs", None) is not None and args.jobs < 1:
+            raise BuildError(f"--jobs {args.jobs}: give at least 1 (notebooks run at once)", 2)
         root = project_root()
         if args.verb == "build":
             report = build(root, workers=args.jobs, force=args.force)
@@ -88,4 +91,30 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; the last good site is left in place", file=sys.stderr)
+        return 130
+    except Exception as err:  # an expected fault that reached here without a message of its own
+        fault = _expected_fault(err)
+        if fault is None:
+            raise
+        print(f"error: {fault[0]}", file=sys.stderr)
+        return fault[1]
     return 2
+
+
+def _expected_fault(err: Exception) -> tuple[str, int] | None:
+    """The message and exit code of a fault a user can cause and fix, or None."""
+    from ..data import DataValidationError
+    from .params import ParameterError
+
+    if isinstance(err, ParameterError):
+        return str(err), 2
+    if isinstance(err, DataValidationError):
+        return f"Data check failed, nothing was executed:\n{err}", 2
+    if isinstance(err, PermissionError):
+        return (f"cannot write {err.filename or 'a file'} ({err.strerror}); check that folder's "
+                "permissions or choose another folder", 2)
+    if isinstance(err, OSError) and err.filename:
+        return f"{err.filename}: {err.strerror or err}; check that path and its folder", 1
+    return None

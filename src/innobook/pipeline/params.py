@@ -11,12 +11,19 @@ papermill itself accepts any parameter name and value and only logs a warning,
 so every parameter set is checked here, before a kernel starts. A bad set raises
 :class:`ParameterError`, whose message names the notebook, the parameter, the
 bad value and what is allowed; the command line turns it into exit code 2.
+
+A malformed file (not YAML, or YAML of the wrong shape) is answered the same way: one
+line naming the file, what is wrong and what to do.
+
+A declaration may set ``timeout``: the most seconds one run of the notebook may take once
+its kernel is ready (default :data:`DEFAULT_TIMEOUT`). A run that reaches it is stopped.
 """
 
 from __future__ import annotations
 
 import ast
 import datetime
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +33,11 @@ import yaml
 
 TYPES = ("int", "float", "str", "bool", "list[str]", "list[int]")
 RUN_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+DEFAULT_TIMEOUT = 300.0           # seconds one run may take once its kernel is ready
+MAX_TIMEOUT = 24 * 3600.0
+DECLARATION_KEYS = ("title", "reads", "parameters", "checks", "timeout")
+PARAMETER_KEYS = ("type", "default", "help", "choices", "min", "max")
+RUN_KEYS = ("notebook", "id", "parameters")
 
 
 class ParameterError(ValueError):
@@ -79,6 +91,7 @@ class NotebookSpec:
     reads: tuple[str, ...]
     parameters: dict[str, ParamSpec]
     checks: tuple[Check, ...] = ()
+    timeout: float = DEFAULT_TIMEOUT
 
     @property
     def label(self) -> str:
@@ -102,21 +115,92 @@ def _fmt(x: float) -> str:
 
 
 # --------------------------------------------------------------------------- declarations
+def _read_yaml(path: Path, where: str) -> Any:
+    """Parse a YAML file; a syntax error becomes one line naming the file and the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParameterError(f"{where}: file not found; restore it (see CONTRIBUTING.md)") from None
+    except UnicodeDecodeError:
+        raise ParameterError(f"{where}: not UTF-8 text; re-save it as UTF-8") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ParameterError(f"{where}{line}: not valid YAML ({problem}); "
+                             "fix the indentation or quoting there") from None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def load_declaration(path: Path) -> NotebookSpec:
     """Read ``notebooks/<name>.params.yml`` and check that it is well formed."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     name = path.name.removesuffix(".params.yml")
     where = f"notebooks/{path.name}"
+    raw = _read_yaml(path, where)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ParameterError(f"{where}: expected a mapping with keys {', '.join(DECLARATION_KEYS)}, "
+                             f"found {_kind(raw)}; see CONTRIBUTING.md, 'Adding a chapter'")
+    unknown = [k for k in raw if k not in DECLARATION_KEYS]
+    if unknown:
+        raise ParameterError(f"{where}: unknown key {unknown[0]!r}; the keys are "
+                             f"{', '.join(DECLARATION_KEYS)}")
     notebook = path.with_name(name + ".ipynb")
     if not notebook.exists():
         raise ParameterError(f"{where}: no notebook {notebook.name} beside it")
+    title = raw.get("title", name)
+    if not isinstance(title, str) or not title.strip():
+        raise ParameterError(f"{where}: title must be a line of text, found {_kind(title)}")
+    reads = raw.get("reads") or []
+    if not isinstance(reads, list) or not all(isinstance(r, str) and r for r in reads):
+        raise ParameterError(f"{where}: reads must be a list of data resource names "
+                             f"(e.g. [rnd_national]), found {_kind(reads)}")
+    timeout = raw.get("timeout", DEFAULT_TIMEOUT)
+    if not _finite_number(timeout) or not 0 < timeout <= MAX_TIMEOUT:
+        raise ParameterError(f"{where}: timeout must be a number of seconds above 0 and at most "
+                             f"{MAX_TIMEOUT:g}, found {_kind(timeout)}")
+    declared = raw.get("parameters") or {}
+    if not isinstance(declared, dict):
+        raise ParameterError(f"{where}: parameters must be a mapping of name to "
+                             f"{{type, default, help}}, found {_kind(declared)}")
     params: dict[str, ParamSpec] = {}
-    for pname, p in (raw.get("parameters") or {}).items():
+    for pname, p in declared.items():
+        if not isinstance(pname, str) or not pname.isidentifier():
+            raise ParameterError(f"{where}: parameter name {pname!r} must be a Python identifier")
         if not isinstance(p, dict) or "type" not in p or "default" not in p or "help" not in p:
             raise ParameterError(f"{where}: parameter {pname!r} needs type, default and help")
+        extra = [k for k in p if k not in PARAMETER_KEYS]
+        if extra:
+            raise ParameterError(f"{where}: parameter {pname!r} has unknown key {extra[0]!r}; "
+                                 f"the keys are {', '.join(PARAMETER_KEYS)}")
         if p["type"] not in TYPES:
             raise ParameterError(f"{where}: parameter {pname!r} has unknown type {p['type']!r}; "
                                  f"use one of {', '.join(TYPES)}")
+        if p.get("choices") is not None and (not isinstance(p["choices"], list) or not p["choices"]):
+            raise ParameterError(f"{where}: parameter {pname!r}: choices must be a non-empty list, "
+                                 f"found {_kind(p['choices'])}")
+        for bound in ("min", "max"):
+            if p.get(bound) is not None and not _finite_number(p[bound]):
+                raise ParameterError(f"{where}: parameter {pname!r}: {bound} must be a finite number, "
+                                     f"found {_kind(p[bound])}")
+        if not isinstance(p["help"], str):
+            raise ParameterError(f"{where}: parameter {pname!r}: help must be a line of text")
         spec = ParamSpec(
             name=pname, type=p["type"], default=p["default"], help=p["help"],
             choices=tuple(p["choices"]) if p.get("choices") is not None else None,
@@ -125,10 +209,18 @@ def load_declaration(path: Path) -> NotebookSpec:
         # The default itself must be valid.
         _check_value(spec, spec.default, f"{where} (default)")
         params[pname] = spec
-    checks = tuple(Check(c["rule"], c["message"]) for c in raw.get("checks") or [])
+    checks_raw = raw.get("checks") or []
+    if not isinstance(checks_raw, list):
+        raise ParameterError(f"{where}: checks must be a list of {{rule, message}}, found {_kind(checks_raw)}")
+    checks = []
+    for i, c in enumerate(checks_raw, start=1):
+        if not isinstance(c, dict) or not isinstance(c.get("rule"), str) or not isinstance(c.get("message"), str):
+            raise ParameterError(f"{where}: check {i} needs a rule and a message (both text)")
+        _check_rule(c["rule"], params, f"{where}: check {i}")
+        checks.append(Check(c["rule"], c["message"]))
     return NotebookSpec(
-        name=name, path=notebook, title=raw.get("title", name),
-        reads=tuple(raw.get("reads") or ()), parameters=params, checks=checks,
+        name=name, path=notebook, title=title, reads=tuple(reads), parameters=params,
+        checks=tuple(checks), timeout=float(timeout),
     )
 
 
@@ -147,19 +239,39 @@ def load_runs(root: Path, specs: dict[str, NotebookSpec] | None = None) -> list[
     Raises :class:`ParameterError` on the first bad set; nothing is executed.
     """
     specs = specs if specs is not None else load_declarations(root)
-    raw = yaml.safe_load((root / "notebooks" / "runs.yml").read_text(encoding="utf-8")) or {}
+    where = "notebooks/runs.yml"
+    raw = _read_yaml(root / "notebooks" / "runs.yml", where)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict) or not isinstance(raw.get("runs", []), (list, type(None))):
+        raise ParameterError(f"{where}: expected `runs:` followed by a list of runs "
+                             f"(each with notebook, optional id and parameters), found {_kind(raw)}")
     runs, seen = [], set()
     for i, entry in enumerate(raw.get("runs") or [], start=1):
+        if not isinstance(entry, dict):
+            raise ParameterError(f"{where}, run {i}: expected a mapping with notebook, optional id "
+                                 f"and parameters, found {_kind(entry)}")
+        extra = [k for k in entry if k not in RUN_KEYS]
+        if extra:
+            raise ParameterError(f"{where}, run {i}: unknown key {extra[0]!r}; the keys are "
+                                 f"{', '.join(RUN_KEYS)}")
         nb = entry.get("notebook")
-        if nb not in specs:
-            raise ParameterError(f"notebooks/runs.yml, run {i}: unknown notebook {nb!r}; "
+        if not isinstance(nb, str) or nb not in specs:
+            raise ParameterError(f"{where}, run {i}: unknown notebook {nb!r}; "
                                  f"declared notebooks: {', '.join(sorted(specs))}")
         run_id = entry.get("id", nb)
-        if not RUN_ID.match(run_id) or run_id in seen:
-            raise ParameterError(f"notebooks/runs.yml, run {i}: id {run_id!r} must be unique "
+        if not isinstance(run_id, str) or not RUN_ID.match(run_id) or run_id in seen:
+            raise ParameterError(f"{where}, run {i}: id {run_id!r} must be unique "
                                  "and made of lower-case letters, digits and underscores")
         seen.add(run_id)
-        params = validate(specs[nb], entry.get("parameters") or {})
+        given = entry.get("parameters") or {}
+        if not isinstance(given, dict):
+            raise ParameterError(f"{where}, run {i}: parameters must be a mapping of name to value, "
+                                 f"found {_kind(given)}")
+        try:
+            params = validate(specs[nb], given)
+        except ParameterError as err:
+            raise ParameterError(f"{where}, run {i} ({run_id}): {err}") from None
         runs.append(Run(run_id=run_id, notebook=specs[nb], parameters=params))
     return runs
 
@@ -180,7 +292,14 @@ def validate(spec: NotebookSpec, given: dict[str, Any]) -> dict[str, Any]:
     for name, value in given.items():
         full[name] = _check_value(spec.parameters[name], value, spec.label)
     for check in spec.checks:
-        if not _eval_rule(check.rule, full):
+        try:
+            holds = _eval_rule(check.rule, full)
+        except ParameterError:
+            raise
+        except Exception as err:  # e.g. comparing a number with a text
+            raise ParameterError(f"{spec.label}: rule {check.rule!r} cannot be evaluated "
+                                 f"({type(err).__name__}: {err}); fix the rule or the parameter types") from None
+        if not holds:
             shown = ", ".join(f"{n}={full[n]!r}" for n in _names_in(check.rule))
             raise ParameterError(f"{spec.label}: {check.message} (rule {check.rule!r}; got {shown})")
     return full
@@ -221,6 +340,8 @@ def _scalar(kind: str, value: Any, bad) -> Any:
     if kind == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad(f"has type {type(value).__name__}, expected float")
+        if not math.isfinite(value):
+            raise bad("is not a finite number")
         return float(value)
     if kind == "str":
         if isinstance(value, (datetime.date, datetime.datetime)):
@@ -238,6 +359,23 @@ def _scalar(kind: str, value: Any, bad) -> Any:
 _ALLOWED_NODES = (ast.Expression, ast.Compare, ast.BoolOp, ast.And, ast.Or, ast.Name, ast.Load,
                   ast.Constant, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.In,
                   ast.NotIn, ast.UnaryOp, ast.Not, ast.Call, ast.BinOp, ast.Sub, ast.Add)
+
+
+def _check_rule(rule: str, params: dict[str, ParamSpec], where: str) -> None:
+    """A check's rule must parse, use only the allowed expressions, and name declared parameters."""
+    try:
+        tree = ast.parse(rule, mode="eval")
+    except SyntaxError as err:
+        raise ParameterError(f"{where}: rule {rule!r} is not a valid expression ({err.msg}); "
+                             "write a comparison such as 'start_year <= end_year'") from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES) or (
+                isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id == "len")):
+            raise ParameterError(f"{where}: rule {rule!r} uses an unsupported expression; use comparisons, "
+                                 "and/or/not, + and -, and len()")
+    unknown = [n for n in _names_in(rule) if n not in params]
+    if unknown:
+        raise ParameterError(f"{where}: rule {rule!r} names {unknown[0]!r}, which is not a declared parameter")
 
 
 def _names_in(rule: str) -> list[str]:

@@ -1,7 +1,10 @@
 """Commands for reviewers: rerun one notebook with other parameters, and verify every result.
 
 ``run`` executes one notebook into a folder of its own (``_build/runs/...`` by
-default) and never touches the book. ``verify`` re-executes every run from
+default) and never touches the book: an ``--out`` folder inside the book's own folders
+(``notebooks/``, ``book/``, ``data/``, ``src/``, ``tests/``, ``_build/html``, ``_build/cache``) or
+the project folder itself is refused, so a rerun can never overwrite a template or a
+published chapter behind the build cache's back. ``verify`` re-executes every run from
 scratch in a scratch folder and compares each key result with the expected
 results committed in ``tests/expected/``.
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -27,6 +31,33 @@ from .params import ParameterError, Run, load_declaration, validate
 
 EXPECTED = Path("tests") / "expected"
 RELATIVE_TOLERANCE = 1e-6
+# Folders of the book itself: a reviewer's run may not write into them (``run --out``).
+PROTECTED = ("notebooks", "book", "data", "src", "tests", "_build/html", "_build/cache",
+             "_build/sphinx", ".venv", ".git")
+
+
+def check_out_dir(root: Path, out_dir: Path) -> Path:
+    """The folder a reviewer's run writes to, made absolute; refuse the book's own folders."""
+    resolved = (out_dir if out_dir.is_absolute() else Path.cwd() / out_dir).resolve()
+    root = root.resolve()
+    if resolved == root:
+        raise BuildError(f"--out {out_dir}: that is the book's own folder; choose a folder of its "
+                         "own, e.g. _build/runs/mine", 2)
+    for name in PROTECTED:
+        folder = root / name
+        if resolved == folder or folder in resolved.parents:
+            raise BuildError(f"--out {out_dir}: it lies inside {name}/, which belongs to the book "
+                             "(writing there would change it behind the build cache's back); "
+                             "choose another folder, e.g. _build/runs/mine", 2)
+    try:
+        resolved.mkdir(parents=True, exist_ok=True)
+        probe = resolved / f".innobook-write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise BuildError(f"--out {out_dir}: cannot write there ({err.strerror or err}); "
+                         "choose a folder you can write to", 2) from None
+    return resolved
 
 
 def _spec_for(root: Path, notebook: str):
@@ -58,7 +89,7 @@ def run_one(root: Path, notebook: str, given: dict[str, Any], out_dir: Path | No
     except DataValidationError as err:
         raise BuildError(f"Data check failed, nothing was executed:\n{err}", 2) from err
     digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:8]
-    out_dir = out_dir or root / "_build" / "runs" / f"{spec.name}-{digest}"
+    out_dir = check_out_dir(root, out_dir or root / "_build" / "runs" / f"{spec.name}-{digest}")
     run = Run(run_id=spec.name, notebook=spec, parameters=params)
     outcome = execute_all([job_for(run, out_dir / ".work" / f"{spec.name}.ipynb", root)], 1, out)[0]
     if not outcome.ok:
