@@ -4,12 +4,18 @@ The Data page is generated from ``data/datapackage.json`` at build time, so it c
 drift from the data: for each resource it shows the title and description, a download
 link for the CSV, its license, its coverage (rows, columns, years), the vintage note for
 official statistics, and its sources, each linked to the bibliography.
+
+Every text from the data package becomes a text node, never markup to be parsed: a title
+holding ``<script>`` or a MyST role is shown as those characters (``innobook.data`` refuses
+markup in metadata as well; this is the second line of defence). Only the citation of a
+source is parsed, from its bibliography key, which must look like one.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 from docutils import nodes
@@ -17,6 +23,9 @@ from docutils.parsers.rst import Directive
 from docutils.statemachine import StringList
 from sphinx import addnodes
 from sphinx.application import Sphinx
+
+
+BIBKEY = re.compile(r"[A-Za-z0-9_:.+-]+")
 
 
 def _coverage(csv_path: Path) -> tuple[int, str]:
@@ -80,21 +89,34 @@ class DataPackageCatalog(Directive):
         sources = res.get("sources", [])
         if sources:
             section += nodes.paragraph(text=f"Sources ({len(sources)}):")
-            lines = []
+            listing = nodes.bullet_list()
             for s in sources:
-                text = s.get("title", "")
-                if s.get("publisher"):
-                    text += f", {s['publisher']}"
-                if s.get("date"):
-                    text += f", {s['date']}"
-                if s.get("bibkey"):
-                    text += f" {{cite:p}}`{s['bibkey']}`"
-                lines.append(f"- {text}")
+                text = ", ".join(str(s[k]) for k in ("title", "publisher", "date") if s.get(k))
+                para = nodes.paragraph()
+                para += nodes.Text(text)
+                key = s.get("bibkey")
+                if isinstance(key, str) and BIBKEY.fullmatch(key):
+                    para += nodes.Text(" ")
+                    para.extend(self._cite(key))
+                listing += nodes.list_item("", para)
             container = nodes.container(classes=["datapackage-sources"])
-            self.state.nested_parse(StringList(lines, source="data/datapackage.json"),
-                                    self.content_offset, container)
+            container += listing
             section += container
         return section
+
+
+    def _cite(self, key: str) -> list[nodes.Node]:
+        """The nodes of ``{cite:p}`key``` (the key was checked to be a plain identifier)."""
+        holder = nodes.container()
+        self.state.nested_parse(StringList([f"{{cite:p}}`{key}`"], source="data/datapackage.json"),
+                                self.content_offset, holder)
+        parts: list[nodes.Node] = []
+        for child in list(holder.children):
+            inner = list(child.children) if isinstance(child, nodes.paragraph) else [child]
+            for node in inner:
+                node.parent = None
+                parts.append(node)
+        return parts
 
 
 def setup(app: Sphinx) -> dict:

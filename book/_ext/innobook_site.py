@@ -405,9 +405,12 @@ def on_page_buttons(app: Sphinx, pagename: str, templatename: str, context: dict
     for button in context.get("header_buttons", []):
         if button.get("label") == "download-buttons" and isinstance(button.get("buttons"), list):
             for link in _downloads(app, pagename, run)[1:]:
-                button["buttons"].append({"type": "link", "url": link["url"], "text": link["text"],
-                                          "tooltip": f"Download {link['what']}", "icon": link["icon"],
-                                          "label": "download-data-button"})
+                # The theme's templates insert these without escaping; they come from the data
+                # package, so escape them here (a title must never become markup).
+                button["buttons"].append({"type": "link", "url": html.escape(link["url"], quote=True),
+                                          "text": html.escape(link["text"], quote=True),
+                                          "tooltip": html.escape(f"Download {link['what']}", quote=True),
+                                          "icon": link["icon"], "label": "download-data-button"})
 
 
 # --------------------------------------------------------------------------- after the build
@@ -497,11 +500,48 @@ def _postprocess_page(out: Path, path: Path, bundles: dict) -> None:
         path.write_text(new, encoding="utf-8")
 
 
+SEARCH_TITLE = "linkEl.innerHTML = title;"
+SEARCH_DESCR = re.compile(r'\.innerHTML =(\s*)" \(" \+ descr \+ "\)";')
+
+
+def _search_shows_text(out: Path) -> None:
+    """Search results show titles as text, never as HTML.
+
+    Sphinx's search page inserts result titles with ``innerHTML``, and its index holds page
+    titles as HTML but section titles as raw text, so a section title made from data (a
+    resource title on the Data page) would be inserted as markup. Here every title in the
+    index becomes plain text and the page inserts it with ``textContent``.
+    """
+    index = out / "searchindex.js"
+    tools = out / "_static" / "searchtools.js"
+    if not index.exists() or not tools.exists():
+        return
+    prefix = "Search.setIndex("
+    text = index.read_text(encoding="utf-8").strip()
+    if not (text.startswith(prefix) and text.endswith(")")):
+        logger.warning("searchindex.js has an unexpected form; search titles were not made plain text")
+        return
+    data = json.loads(text[len(prefix):-1])
+    data["titles"] = [html.unescape(re.sub(r"<[^>]+>", "", t)) for t in data.get("titles", [])]
+    index.write_text(prefix + json.dumps(data, ensure_ascii=False, separators=(",", ":")) + ")",
+                     encoding="utf-8")
+    js = tools.read_text(encoding="utf-8")
+    if "linkEl.textContent = title;" in js and not SEARCH_DESCR.search(js):
+        return  # patched by an earlier build that kept this output folder
+    if SEARCH_TITLE not in js or not SEARCH_DESCR.search(js):
+        logger.warning("Sphinx's searchtools.js changed: search titles may be inserted as HTML; "
+                       "update _search_shows_text in book/_ext/innobook_site.py")
+        return
+    js = js.replace(SEARCH_TITLE, "linkEl.textContent = title;")
+    tools.write_text(SEARCH_DESCR.sub(r'.textContent =\1" (" + descr + ")";', js), encoding="utf-8")
+
+
 def on_build_finished(app: Sphinx, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
     root = _root(app)
+    _search_shows_text(out)
     bundles: dict = {}
     for page in sorted(out.rglob("*.html")):
         if not {"_static", "_sources"} & set(page.relative_to(out).parts):
