@@ -152,9 +152,9 @@ def test_ledger_rows_link_to_their_argument_map_entries():
                        "verdict": "supported", "map_ids": "A03; A05"}])
     evaluated = claims.evaluate(ledger)
     page = claims.table_html(evaluated)
-    assert 'href="argument_map.html#map-A03"' in page and 'href="argument_map.html#map-A05"' in page
+    assert 'href="argument_map.html#map-a03"' in page and 'href="argument_map.html#map-a05"' in page
     box = claims.chapter_box(ledger, "Test")
-    assert 'href="argument_map.html#map-A05"' in box and 'href="claims.html#claim-C07"' in box
+    assert 'href="argument_map.html#map-a05"' in box and 'href="claims.html#claim-C07"' in box
 
 
 def test_differs_is_kept_for_evidence_against_a_claim():

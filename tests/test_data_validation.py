@@ -102,6 +102,7 @@ EXPECTED = {
     "instinnovation": (6208, {"year": "int64", "cites": "int64", "competition": "float64", "tobinq": "float64"}),
     "claims": (60, {"id": "str", "verdict": "str"}),
     "source_kinds": (None, {"bibkey": "str", "publisher_kind": "str", "read_as": "str"}),
+    "argument_map": (52, {"id": "str", "order": "int64", "kind": "str", "verdict": "str"}),
 }
 
 

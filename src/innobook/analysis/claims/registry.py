@@ -167,8 +167,12 @@ def _show(value: Any) -> str:
 # The chapter page that examines each section of the article, relative to the ledger's
 # own page (both live in book/generated/). Sections without a chapter are not linked.
 SECTION_CHAPTERS = {
+    "Red Flag Act": "../framework.html",
     "National R&D": "rnd_growth.html",
     "Lighthouse factories": "lighthouse.html",
+    "15th FYP proposal": "plan_goals.html",
+    "Nobel lessons": "../framework.html",
+    "Rare earths": "rare_earths.html",
     "City clusters": "../cities.html",
     "Shenzhen": "city_shenzhen.html",
     "Shenyang": "city_shenyang.html",
@@ -189,7 +193,7 @@ def map_ids(value: Any) -> list[str]:
 
 
 def _map_links(ids: list[str], map_page: str) -> str:
-    return ", ".join(f'<a href="{html.escape(map_page)}#map-{html.escape(i)}">{html.escape(i)}</a>' for i in ids)
+    return ", ".join(f'<a href="{html.escape(map_page)}#map-{html.escape(i.lower())}">{html.escape(i)}</a>' for i in ids)
 
 
 def _verdict_badge(verdict: str) -> str:
