@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: book test test-fast verify bench serve check venv lock clean browser-deps audit publish
+.PHONY: book test test-fast verify bench serve check venv lock clean browser-deps audit publish pdf
 
 venv:
 	@bash scripts/ensure_venv.sh
@@ -46,9 +46,16 @@ serve: venv
 browser-deps:
 	@bash scripts/install_browser_deps.sh
 
-# Google Lighthouse on every page, mobile and desktop; prints a table of scores.
+# Google Lighthouse on every page, mobile and desktop; prints a table of scores and each
+# page's transfer size.
 audit: book
 	$(PY) scripts/audit_lighthouse.py
+
+# The print edition: the whole book as one PDF (_build/pdf/book.pdf, copied into the site as
+# book.pdf) printed by Debian's Chromium: cover, contents, running heads, page numbers,
+# bookmarks, static charts, the exercises' solutions in an appendix.
+pdf: book browser-deps
+	$(PY) scripts/print_pdf.py
 
 # Publish _build/html (plus a Binder environment) to the gh-pages branch of origin.
 publish: book

@@ -224,3 +224,17 @@ def process_page(*, body: str, pagename: str, outdir: Path, cache: Path, package
         return figure(to_root, True)
 
     return FIGURE.sub(complete, body)
+
+
+def copy_print_edition(root: Path, outdir: Path) -> list[Path]:
+    """Put the print edition (``make pdf``: ``_build/pdf/book*.pdf``) into a newly built site.
+
+    The site is rebuilt into a fresh folder each time; the PDF printed from the last site is
+    carried over so that the site's link to it keeps working (``make pdf`` prints it again).
+    """
+    copied = []
+    for pdf in sorted((root / "_build" / "pdf").glob("book*.pdf")):
+        target = outdir / pdf.name
+        target.write_bytes(pdf.read_bytes())
+        copied.append(target)
+    return copied

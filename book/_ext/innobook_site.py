@@ -339,6 +339,8 @@ def _downloads(app: Sphinx, pagename: str, run) -> list[dict]:
                   "what": "sources, units, licences and vintages of every data file", "icon": "fas fa-database"})
     links.append({"url": f"{to_root}{GENERATED}results/{run.run_id}.json", "text": f"{run.run_id}.json",
                   "what": "the key results quoted in the text", "icon": "fas fa-file"})
+    links.append({"url": f"{to_root}student/{run.run_id}.ipynb", "text": f"{run.run_id}.ipynb (student edition)",
+                  "what": "the notebook to rerun, without the exercises' solutions", "icon": "fas fa-code"})
     return links
 
 
@@ -563,6 +565,11 @@ def on_build_finished(app: Sphinx, exception) -> None:
             target = out / "data" / dest
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, target)
+    import innobook_panels
+    import innobook_teaching
+
+    innobook_teaching.write_student_editions(root, out, _runs(app)[1])
+    innobook_panels.copy_print_edition(root, out)
     results = root / GENERATED / "results"
     for run in _runs(app)[1]:
         src = results / f"{run.run_id}.json"
@@ -746,12 +753,83 @@ class SyllabusDirective(SphinxDirective):
 
     WORDS_PER_MINUTE = 200
 
+    def _numbered_docs(self) -> list[str]:
+        """The pages of the numbered parts of _toc.yml (the chapters), in order."""
+        toc = yaml.safe_load((_root(self.env.app) / "_toc.yml").read_text(encoding="utf-8")) or {}
+        docs: list[str] = []
+
+        def walk(node):
+            if isinstance(node, dict):
+                if "file" in node:
+                    docs.append(re.sub(r"\.(md|ipynb)$", "", node["file"]))
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for item in node:
+                    walk(item)
+
+        for part in toc.get("parts", []) or []:
+            if part.get("numbered"):
+                walk(part.get("chapters", []))
+        return docs
+
+    def _prerequisites(self, box, key: str) -> None:
+        import innobook_teaching
+
+        items = innobook_teaching.prerequisites(_root(self.env.app)).get(key)
+        para = nodes.paragraph()
+        para += nodes.strong(text="Prerequisites: ")
+        para += nodes.Text("; ".join(items) + "." if items else "not stated yet (add it to book/prerequisites.yml).")
+        box += para
+
+    def _page_box(self, doc: str):
+        """A Markdown chapter: its objectives, reading time, exercises and prerequisites."""
+        import innobook_teaching
+
+        path = _root(self.env.app) / f"{doc}.md"
+        if not path.exists():
+            return None
+        self.env.note_dependency(str(path))
+        facts = innobook_teaching.markdown_facts(path)
+        box = nodes.container(classes=["innobook-syllabus"])
+        head = nodes.paragraph()
+        head += nodes.strong(text=facts["title"])
+        box += head
+        where = nodes.paragraph()
+        where += nodes.Text("Read it: ")
+        where += _doc_link(self.env, doc, facts["title"]).children[0]
+        minutes = max(5, 5 * math.ceil(facts["words"] / self.WORDS_PER_MINUTE / 5))
+        where += nodes.Text(f". About {minutes} minutes of reading ({facts['words']} words of prose); "
+                            f"{facts['exercises']} exercises with hidden solutions; a page of the book "
+                            f"(no notebook to rerun).")
+        box += where
+        self._prerequisites(box, doc)
+        if facts["objectives"]:
+            box += nodes.paragraph(text="Learning objectives:")
+            box += self.parse_text_to_nodes("\n".join(f"- {o}" for o in facts["objectives"]))
+        return box
+
     def run(self):
         app = self.env.app
         root = _root(app)
         self.env.note_dependency(str(root / "notebooks" / "runs.yml"))
+        self.env.note_dependency(str(root / "book" / "prerequisites.yml"))
         out, seen = [], set()
-        for run in _ordered_runs(app):
+        by_doc = {GENERATED + r.run_id: r for r in _runs(app)[1]}
+        order = []
+        for doc in self._numbered_docs():
+            if doc in by_doc:
+                order.append(by_doc[doc])
+            elif not doc.startswith(GENERATED):
+                order.append(doc)
+        order += [r for r in _ordered_runs(app) if GENERATED + r.run_id not in self._numbered_docs()]
+        for item in order:
+            if isinstance(item, str):
+                box = self._page_box(item)
+                if box is not None:
+                    out.append(box)
+                continue
+            run = item
             spec = run.notebook
             if spec.name in seen:
                 continue
@@ -785,8 +863,16 @@ class SyllabusDirective(SphinxDirective):
                                 f"prose); {facts['exercises']} exercises with hidden solutions; "
                                 f"notebook ")
             where += nodes.literal(text=f"notebooks/{spec.name}.ipynb")
+            where += nodes.Text("; student edition without solutions: ")
+            to_root = "../" * self.env.docname.count("/")
+            for i, r in enumerate(same):
+                if i:
+                    where += nodes.Text(", ")
+                where += nodes.reference("", f"{r.run_id}.ipynb", refuri=f"{to_root}student/{r.run_id}.ipynb",
+                                         classes=["innobook-student-edition"])
             where += nodes.Text(".")
             box += where
+            self._prerequisites(box, spec.name)
             if facts["objectives"]:
                 box += nodes.paragraph(text="Learning objectives:")
                 box += self.parse_text_to_nodes("\n".join(f"- {o}" for o in facts["objectives"]))

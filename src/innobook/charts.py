@@ -43,6 +43,7 @@ so a view can be shared. The static image and the table show the parameter's def
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import html
 import itertools
@@ -304,6 +305,42 @@ def resolve_table(spec: dict) -> dict:
     return {"dataset": chosen, "columns": headings, "formats": formats}
 
 
+def _text_width(text: str, size: float) -> float:
+    """A rough width in pixels: Latin characters about half the font size, CJK a full em."""
+    return sum(size if "\u2e80" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" else size * 0.6 for ch in text)
+
+
+def _wrap(text: str, size: float, room: float) -> list[str]:
+    lines, current = [], ""
+    for word in text.split():
+        trial = f"{current} {word}".strip()
+        if current and _text_width(trial, size) > room:
+            lines.append(current)
+            current = word
+        else:
+            current = trial
+    return lines + ([current] if current else [])
+
+
+def _wrap_titles(spec: dict, width: float) -> bool:
+    """Break a title or subtitle line that is wider than the chart into several lines."""
+    title = spec.get("title")
+    if not isinstance(title, dict):
+        return False
+    changed = False
+    for key, size in (("text", 17), ("subtitle", 13)):
+        value = title.get(key)
+        if value is None:
+            continue
+        lines = [value] if isinstance(value, str) else list(value)
+        wrapped = [piece for line in lines for piece in
+                   (_wrap(line, size, width - 10) if _text_width(line, size) > width - 10 else [line])]
+        if wrapped != lines:
+            title[key] = wrapped if len(wrapped) > 1 else wrapped[0]
+            changed = True
+    return changed
+
+
 def _heading(field: str) -> str:
     text = field.replace("_", " ")
     return text[:1].upper() + text[1:]
@@ -359,7 +396,7 @@ def to_html(spec: dict) -> str:
     meta = spec.get("usermeta", {}).get("innobook")
     if not meta:
         raise ValueError("chart has no source line or alt text: pass it through charts.finish()")
-    spec = {k: v for k, v in spec.items() if k != "$schema"}
+    spec = {k: (copy.deepcopy(v) if k == "title" else v) for k, v in spec.items() if k != "$schema"}
     if "datasets" in spec:
         spec["datasets"] = _round_floats(spec["datasets"])
     resolved = resolve_table(spec)
@@ -368,6 +405,11 @@ def to_html(spec: dict) -> str:
     cid = chart_id(spec, next(_counter))
     svg = static_svg(spec)
     width, height = _svg_size(svg)
+    plot = spec.get("width")
+    room = min(width, plot + 70) if isinstance(plot, (int, float)) else width
+    if _wrap_titles(spec, room):  # a title wider than the chart would be cut off: wrap it
+        svg = static_svg(spec)
+        width, height = _svg_size(svg)
     alt_text = html.escape(meta["alt"])
     spec_json = json.dumps(spec, sort_keys=True, ensure_ascii=False).replace("</", "<\\/")
     bound = [p["name"] for p in spec.get("params", []) if isinstance(p, dict) and p.get("bind")]
