@@ -15,7 +15,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: book test test-fast verify bench serve check venv lock clean browser-deps audit publish pdf
+.PHONY: book test test-fast verify bench serve preview check venv lock clean browser-deps audit publish pdf
 
 venv:
 	@bash scripts/ensure_venv.sh
@@ -41,6 +41,11 @@ bench: venv
 
 serve: venv
 	$(PY) -m innobook serve
+
+# Live-reloading site on 127.0.0.1:8000 for authors: re-executes changed notebooks, re-renders
+# changed pages (PORT=0 picks a free port).
+preview: venv
+	$(PY) -m innobook preview --port $(or $(PORT),8000)
 
 # Chromium, CJK fonts and pdftoppm for the browser tests (apt-get; nothing if present).
 browser-deps:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import threading
+import hashlib
 import json
 import os
 import re
@@ -28,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, notebook_io
+from . import cache, notebook_io, stamp
 from .execute import Outcome, execute_all, job_for
 from .params import ParameterError, Run, load_declarations, load_runs
 
@@ -55,6 +56,7 @@ class BuildReport:
     reasons: dict[str, list[str]] = field(default_factory=dict)
     site_built: bool = False
     seconds: float = 0.0
+    started: float = field(default=0.0, repr=False)
 
     def as_dict(self) -> dict:
         return {"executed": self.executed, "up_to_date": self.up_to_date,
@@ -225,6 +227,13 @@ def unrecordable_results(nb) -> list[tuple[str, str]]:
 
 
 def _write_atomic(path: Path, text: str) -> None:
+    """Write by rename, and only when the content changed: an unchanged executed notebook keeps
+    its file untouched, so Sphinx (and the live preview) re-reads only the pages that changed."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
@@ -271,8 +280,32 @@ def site_inputs_digest(root: Path) -> str:
     return cache.sha256_files(files, root)
 
 
+SPHINX = Path("_build") / "sphinx"          # Jupyter Book's output kept between builds
+SPHINX_HTML = SPHINX / "_build" / "html"
+SPHINX_KEY = Path("_build") / "cache" / "sphinx.json"
+
+
+def structure_digest(root: Path) -> str:
+    """What Sphinx cannot track by itself: the table of contents, the configuration, the
+    extensions and the set of pages. When it changes, the kept environment is thrown away, so
+    no page of a removed chapter survives and every page sees a changed extension."""
+    files = [root / "_config.yml", root / "_toc.yml", root / "requirements.txt"]
+    files += sorted((root / "book" / "_ext").glob("*.py"))
+    names = sorted(p.relative_to(root).as_posix() for p in (root / "book").rglob("*")
+                   if p.is_file() and "__pycache__" not in p.parts)
+    return cache.sha256_files(files, root) + hashlib.sha256("\n".join(names).encode()).hexdigest()
+
+
 def build_site(root: Path, out=sys.stdout, force: bool = False) -> bool:
-    """Render the book into a staging folder and swap it in; False if it was up to date."""
+    """Render the book and swap it in for ``_build/html``; False if it was up to date.
+
+    Sphinx keeps its environment in ``_build/sphinx`` between builds, so an edit to one page
+    re-renders that page (and the pages whose table of contents lists it), not the whole
+    book. The finished HTML is copied to a staging folder and swapped in by rename, so a
+    failed or interrupted build never leaves a half-written site where the last good one was.
+    A failed build also discards the kept environment, so the next build reads every page
+    again and reports every warning.
+    """
     from .site_assets import prepare_assets
 
     prepare_assets(root)
@@ -283,15 +316,20 @@ def build_site(root: Path, out=sys.stdout, force: bool = False) -> bool:
             and json.loads(key_file.read_text()).get("inputs") == digest:
         print("Site is up to date", file=out, flush=True)
         return False
-    staging = root / STAGING / "site"
-    shutil.rmtree(staging, ignore_errors=True)
-    print("Building the site with Jupyter Book (execution off, warnings are errors)", file=out, flush=True)
+    structure = structure_digest(root)
+    kept = root / SPHINX
+    sphinx_key = root / SPHINX_KEY
+    known = json.loads(sphinx_key.read_text()).get("structure") if sphinx_key.exists() else None
+    fresh = force or known != structure or not (root / SPHINX_HTML / "index.html").exists()
+    if fresh:
+        shutil.rmtree(kept, ignore_errors=True)
+    print(f"Rendering the site with Jupyter Book ({'every page' if fresh else 'changed pages'}; "
+          "execution off, warnings are errors)", file=out, flush=True)
     started = time.perf_counter()
-    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root),
-           "--path-output", str(staging), "-W", "-n", "--keep-going"]
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True,
-                          env={**os.environ, "NO_COLOR": "1"})
-    if proc.returncode != 0 or not (staging / "_build" / "html" / "index.html").exists():
+    proc = run_jupyter_book(root, kept)
+    if proc.returncode != 0 or not (root / SPHINX_HTML / "index.html").exists():
+        shutil.rmtree(kept, ignore_errors=True)
+        sphinx_key.unlink(missing_ok=True)
         log = root / "_build" / "site-build.log"
         log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
         text = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
@@ -299,12 +337,32 @@ def build_site(root: Path, out=sys.stdout, force: bool = False) -> bool:
         raise BuildError("Jupyter Book failed; the last good site is untouched.\n  "
                          + "\n  ".join(warnings[:20] or ["see " + str(log.relative_to(root))])
                          + f"\n  full log: {log.relative_to(root)}", 1)
-    swap_in(staging / "_build" / "html", root / SITE)
+    sphinx_key.parent.mkdir(parents=True, exist_ok=True)
+    sphinx_key.write_text(json.dumps({"structure": structure,
+                                      "written": pages_written(proc.stdout)}))
+    staging = root / STAGING / "site"
     shutil.rmtree(staging, ignore_errors=True)
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(root / SPHINX_HTML, staging, ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"))
+    swap_in(staging, root / SITE)
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key_file.write_text(json.dumps({"inputs": digest}))
     print(f"Site built in {time.perf_counter() - started:.1f} s: {SITE}/index.html", file=out, flush=True)
     return True
+
+
+def run_jupyter_book(root: Path, output: Path) -> subprocess.CompletedProcess:
+    """``jupyter-book build`` into ``output`` (incremental: only outdated pages are written)."""
+    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root),
+           "--path-output", str(output), "-W", "-n", "--keep-going"]
+    return subprocess.run(cmd, cwd=root, capture_output=True, text=True,
+                          env={**os.environ, "NO_COLOR": "1"})
+
+
+def pages_written(sphinx_output: str) -> list[str]:
+    """The documents Sphinx wrote, read from its ``writing output... [ n%] docname`` lines."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", sphinx_output)
+    return sorted(set(re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", text)))
 
 
 def check_generated(root: Path) -> None:
@@ -451,21 +509,40 @@ def build(root: Path | None = None, *, workers: int | None = None, force: bool =
     """Preflight, execute what changed, publish, and build the site."""
     root = root or project_root()
     with exclusive(root):
-        return _build(root, workers, force, out)
+        report = _execute(root, workers, force, out)
+        report.site_built = build_site(root, out, force=force)
+        stamp.record(root)
+    report.seconds = time.perf_counter() - report.started
+    return report
 
 
-def _build(root: Path, workers: int | None, force: bool, out) -> BuildReport:
+def execute(root: Path | None = None, *, workers: int | None = None, force: bool = False,
+            out=sys.stdout) -> BuildReport:
+    """Preflight, execute what changed and publish it into ``book/generated/``; no Sphinx.
+
+    The live preview runs this before each Sphinx pass: only notebooks whose inputs changed
+    run, and an executed notebook whose content did not change is not rewritten.
+    """
+    root = root or project_root()
+    with exclusive(root):
+        stamp.forget(root)
+        report = _execute(root, workers, force, out)
+        stamp.record(root)
+    report.seconds = time.perf_counter() - report.started
+    return report
+
+
+def _execute(root: Path, workers: int | None, force: bool, out) -> BuildReport:
     started = time.perf_counter()
     runs = preflight(root)
-    stale, components, reasons = plan(runs, root, force)
+    stale, components, reasons = plan(runs, root, force, out)
     report = BuildReport(executed=[r.run_id for r in stale],
                          up_to_date=[r.run_id for r in runs if r not in stale], reasons=reasons)
+    report.started = started
     for run in stale:
         print(f"  {run.run_id}: {', '.join(reasons[run.run_id])}", file=out)
     if not stale:
         print(f"All {len(runs)} notebook run(s) are up to date", file=out, flush=True)
     else:
         execute_and_publish(stale, components, root, workers, out)
-    report.site_built = build_site(root, out, force=force)
-    report.seconds = time.perf_counter() - started
     return report

@@ -2,11 +2,13 @@
 
 Verbs
   build    execute what changed and build the site into _build/html
+  execute  execute what changed and publish it into book/generated/, without rendering the site
   check    validate data and every parameter set, run nothing
   run      execute one notebook with other parameters into a separate folder
   verify   re-execute everything and compare key results with tests/expected/
   bench    time clean, no-op and one-notebook rebuilds against Jupyter Book's own execution
-  serve    preview _build/html on localhost
+  serve    serve _build/html on localhost
+  preview  live-reloading site for authors: re-executes changed notebooks, re-renders changed pages
 
 Exit codes: 0 success, 1 a notebook or the site build failed, 2 bad input
 (parameters, data, configuration files, or command line). Expected faults are answered by
@@ -31,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebooks (default: cores)")
     b.add_argument("--force", action="store_true", help="re-execute every notebook and rebuild the site")
 
+    e = sub.add_parser("execute", help="execute what changed and publish it; no site")
+    e.add_argument("--jobs", "-j", type=int, default=None, help="parallel notebooks (default: cores)")
+    e.add_argument("--force", action="store_true", help="re-execute every notebook")
+    e.add_argument("--if-changed", action="store_true",
+                   help="first compare file sizes and times with the last execution; stop if none changed")
+
     sub.add_parser("check", help="validate data and parameters; run nothing")
 
     r = sub.add_parser("run", help="execute one notebook with other parameters, outside the book")
@@ -49,9 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="print build timings")
     bench.add_argument("--skip-jupyter-book", action="store_true",
                        help="leave out the comparison with Jupyter Book's own execution")
+    bench.add_argument("--skip-preview", action="store_true", help="leave out the live preview timings")
 
-    s = sub.add_parser("serve", help="preview the built site")
+    s = sub.add_parser("serve", help="serve the built site")
     s.add_argument("--port", type=int, default=8000)
+
+    pv = sub.add_parser("preview", help="live-reloading local site for authors")
+    pv.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free port)")
     return p
 
 
@@ -65,6 +77,13 @@ def main(argv: list[str] | None = None) -> int:
             report = build(root, workers=args.jobs, force=args.force)
             print(f"Done in {report.seconds:.1f} s: executed {len(report.executed)}, "
                   f"up to date {len(report.up_to_date)}, site {'rebuilt' if report.site_built else 'unchanged'}")
+            return 0
+        if args.verb == "execute":
+            from .build import execute
+
+            report = execute(root, workers=args.jobs, force=args.force)
+            print(f"Done in {report.seconds:.1f} s: executed {len(report.executed)}, "
+                  f"up to date {len(report.up_to_date)}")
             return 0
         if args.verb == "check":
             runs = preflight(root)
@@ -83,11 +102,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "bench":
             from .bench import bench
 
-            return bench(root, include_jupyter_book=not args.skip_jupyter_book)
+            return bench(root, include_jupyter_book=not args.skip_jupyter_book,
+                         include_preview=not args.skip_preview)
         if args.verb == "serve":
             from .serve import serve
 
             return serve(root, args.port)
+        if args.verb == "preview":
+            from .preview import preview
+
+            return preview(root, args.port)
     except BuildError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
