@@ -852,9 +852,10 @@ def _scan_bytes(scan: _Scan, ncols: int, utf8: bool, name: str) -> Problem | Non
             h.update(block)
             if block and not content and block.strip():
                 content = True
-            if block and not block.isascii():
+            ascii_block = block.isascii()
+            if not ascii_block:
                 scan.ascii = False
-            if utf8:
+            if utf8 and not (ascii_block and not final and decoder.getstate()[0] == b""):
                 try:
                     decoder.decode(block, final=final)
                 except UnicodeDecodeError as exc:
@@ -877,10 +878,11 @@ def _scan_bytes(scan: _Scan, ncols: int, utf8: bool, name: str) -> Problem | Non
             if not header and (newline >= 0 or tail):
                 header = (tail + block).split(b"\n", 1)[0] if newline >= 0 else b""
             if newline >= 0:
-                lines += int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == 10))
                 tail = block[newline + 1:]
                 # row structure: delimiters and record ends outside quotes, on whole lines
-                parity = _count_structure(scan, pending + block[:newline + 1], parity)
+                whole = pending + block[:newline + 1]
+                parity, newlines = _count_structure(scan, whole, parity)
+                lines += newlines
                 pending = block[newline + 1:]
                 end = offset + newline + 1
                 if parity == 0 and end - segment_start >= SEGMENT_BYTES:
@@ -895,27 +897,32 @@ def _scan_bytes(scan: _Scan, ncols: int, utf8: bool, name: str) -> Problem | Non
         return _problem(scan.file, None, None, "non-empty file with a header row", "the file is empty", name,
                         hint="Restore the header and data rows in that file.")
     if pending.strip(b"\r\n"):
-        parity = _count_structure(scan, pending + b"\n", parity)
+        parity, _ = _count_structure(scan, pending + b"\n", parity)
     if offset > segment_start:
         scan.segments.append((segment_start, offset, segment_record))
     scan.regular = parity == 0 and scan.delimiters == (ncols - 1) * scan.records
     return None
 
 
-def _count_structure(scan: _Scan, chunk: bytes, parity: int) -> int:
-    """Count delimiters and record ends outside quotes in whole lines; return the quote parity."""
+def _count_structure(scan: _Scan, chunk: bytes, parity: int) -> tuple[int, int]:
+    """Count delimiters and record ends outside quotes in whole lines.
+
+    Returns the quote parity at the end of the chunk and the chunk's number of line ends.
+    """
     import numpy as np
 
     a = np.frombuffer(chunk, dtype=np.uint8)
+    newline = a == 10
+    newlines = int(np.count_nonzero(newline))
     if parity == 0 and b'"' not in chunk:
         scan.delimiters += int(np.count_nonzero(a == 44))  # ','
-        scan.records += int(np.count_nonzero(a == 10))     # '\n'
-        return 0
+        scan.records += newlines
+        return 0, newlines
     inside = (np.cumsum(a == 34, dtype=np.uint8) + parity) & 1   # 34 is '"'; uint8 keeps parity
     outside = inside == 0
     scan.delimiters += int(np.count_nonzero((a == 44) & outside))
-    scan.records += int(np.count_nonzero((a == 10) & outside))
-    return int(inside[-1]) if len(inside) else parity
+    scan.records += int(np.count_nonzero(newline & outside))
+    return (int(inside[-1]) if len(inside) else parity), newlines
 
 
 # --------------------------------------------------------------------------
@@ -1099,7 +1106,8 @@ def _stream_check(res: dict, scan: _Scan) -> tuple[list[Problem], bool]:
             fh.seek(begin)
             piece = fh.read(stop - begin)
             options = dict(header=0) if first_record == 0 else dict(header=None, names=names)
-            options.update(keep_default_na=False, na_values={n: missing for n in names},
+            # one list of missing values for every column: a per-column mapping is much slower
+            options.update(keep_default_na=False, na_values=missing,
                            skip_blank_lines=False, encoding="utf-8", low_memory=False)
             chunk = pd.read_csv(io.BytesIO(piece), dtype=dtypes, **options)
             first_row = nrows + 2   # the header is row 1
@@ -1140,6 +1148,9 @@ def _check_column(col: "pd.Series", f: dict, first_row: int, out: _Collector) ->
         values = col
         present = col[~blank]
         dated = _is_date_field(f)
+        if "enum" in cons and len(present):
+            if present.isin(cons["enum"]).all():
+                cons = {k: v for k, v in cons.items() if k != "enum"}  # all allowed: nothing to name
         if len(present) and (dated or set(cons) & {"enum", "pattern", "minLength", "maxLength"}):
             codes, uniques = pd.factorize(present)
             bad = np.zeros(len(uniques), dtype=bool)
