@@ -270,3 +270,44 @@ def test_an_executed_notebook_with_an_error_output_is_never_rendered(built, tmp_
     nbformat.write(nb, root / "book" / "generated" / "rnd_growth.ipynb")
     with pytest.raises(BuildError, match="KeyError"):
         check_generated(root)
+
+
+# The last tests of this module edit the built copy and put it back as it was.
+def test_a_prose_edit_re_renders_only_that_page(built):
+    root = built
+
+    def build():
+        proc = innobook(root, "build")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return json.loads((root / "_build" / "cache" / "sphinx.json").read_text())["written"], proc.stdout
+
+    site = root / "_build" / "html"
+    before = {p: p.read_bytes() for p in site.rglob("*.html")}
+    page = root / "book" / "data.md"
+    good = page.read_text()
+    page.write_text(good + "\nOne more sentence for the incremental test: INCREMARK.\n")
+    written, stdout = build()
+    assert "changed pages" in stdout
+    # Sphinx writes the edited page and the pages whose table of contents lists it (the root page).
+    assert "book/data" in written and set(written) <= {"book/data", "book/intro"}, written
+    assert "INCREMARK" in (site / "book" / "data.html").read_text()
+    unchanged = [p for p in before if p.name not in ("data.html", "intro.html", "index.html")
+                 and "search" not in p.name and "genindex" not in p.name]
+    assert all(p.read_bytes() == before[p] for p in unchanged if p.exists()), \
+        "pages that were not re-rendered are published as they were"
+    page.write_text(good)
+    build()
+
+
+def test_a_failed_render_discards_the_kept_environment(built):
+    root = built
+    run = lambda: innobook(root, "build")
+    page = root / "book" / "data.md"
+    good = page.read_text()
+    page.write_text(good + "\nA reference to {doc}`a-page-that-does-not-exist`.\n")
+    failed = run()
+    assert failed.returncode == 1 and "a-page-that-does-not-exist" in failed.stderr
+    assert not (root / "_build" / "sphinx").exists(), "a failed render leaves no environment behind"
+    page.write_text(good)
+    again = run()
+    assert again.returncode == 0 and "every page" in again.stdout
