@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from innobook.analysis.competition.abbgh_model import (ABBGHParams, bellman_residuals, competition_grid,
-                                  innovation_intensities, neck_and_neck_profit,
+                                  competition_upper, innovation_intensities, neck_and_neck_profit,
                                   peak_competition, solve_bellman, solve_model, steady_state)
 
 PARAMS = [ABBGHParams(), ABBGHParams(pi1=0.6, h=0.2), ABBGHParams(pi1=2.0, pi_minus1=0.3,
@@ -13,8 +13,10 @@ PARAMS = [ABBGHParams(), ABBGHParams(pi1=0.6, h=0.2), ABBGHParams(pi1=2.0, pi_mi
 
 
 @pytest.mark.parametrize("params", PARAMS)
-@pytest.mark.parametrize("delta", [0.5, 0.62, 0.8, 1.0])
-def test_closed_forms_solve_the_undiscounted_bellman_equations(params, delta):
+@pytest.mark.parametrize("share", [0.0, 0.24, 0.6, 1.0])
+def test_closed_forms_solve_the_undiscounted_bellman_equations(params, share):
+    """At points spread over each parameter set's admissible competition range."""
+    delta = 0.5 + share * (competition_upper(params) - 0.5)
     n0, nm1 = innovation_intensities(delta, params)
     # with r = 0 only value differences matter: V1 - V0 = c n0, V0 - V_-1 = c n_-1
     values = (params.cost * n0, 0.0, -params.cost * nm1)
@@ -83,6 +85,29 @@ def test_shape_depends_on_the_catch_up_rate():
     escape-competition effect does."""
     assert peak_competition(ABBGHParams(h=0.05)) == 0.5
     assert peak_competition(ABBGHParams(h=1.0)) == 1.0
+
+
+def test_profits_keep_the_model_ordering():
+    """A laggard never earns more than a firm level with its rival:
+    pi_minus1 <= pi0 = (1 - Delta) pi1 wherever the model is solved."""
+    params = ABBGHParams(pi1=2.0, pi_minus1=0.3)
+    assert competition_upper(params) == pytest.approx(0.85)
+    assert competition_upper(ABBGHParams()) == 1.0
+    grid = competition_grid(41, params)
+    assert grid[0] == 0.5 and grid[-1] == pytest.approx(0.85)
+    frame = solve_model(grid, params)
+    assert (frame["pi0"] >= params.pi_minus1 - 1e-12).all()
+    assert peak_competition(params) <= 0.85 + 1e-9
+    for beyond in (0.9, 1.0):
+        with pytest.raises(ValueError, match="laggard"):
+            innovation_intensities(beyond, params)
+        with pytest.raises(ValueError, match="laggard"):
+            neck_and_neck_profit(beyond, params)
+    # pi_minus1 >= pi1 / 2 leaves no admissible competition level at all
+    for bad in (0.5, 0.7, 1.0):
+        with pytest.raises(ValueError, match="pi1 / 2"):
+            ABBGHParams(pi1=1.0, pi_minus1=bad)
+    ABBGHParams(pi1=1.0, pi_minus1=0.49)
 
 
 def test_invalid_inputs():

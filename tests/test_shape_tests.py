@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from innobook.analysis.competition.shape_tests import (FiellerSet, critical_value, delta_method_ci,
-                                  fieller_interval, flat_region, lind_mehlum_test,
-                                  robin_hood_breakpoint, slope_at, turning_point)
+from innobook.analysis.competition.shape_tests import (FIELLER_KINDS, FIELLER_LABELS, FiellerSet,
+                                  critical_value, delta_method_ci, fieller_interval, flat_region,
+                                  lind_mehlum_test, robin_hood_breakpoint, slope_at, turning_point)
 
 COV = np.array([[4.0, -2.2], [-2.2, 1.3]])
 
@@ -71,7 +71,7 @@ def test_fieller_real_line_when_nothing_is_significant():
     assert f.kind == "real_line"
     assert f.contains(-1e9) and f.contains(1e9)
     d = f.to_dict()
-    assert d["lower"] is None and d["upper"] is None and "whole real line" in d["text"]
+    assert d["lower"] is None and d["upper"] is None and "the whole real line" in d["text"]
 
 
 def test_fieller_ray_on_the_knife_edge():
@@ -145,4 +145,102 @@ def test_flat_region():
 def test_fieller_set_dict_is_plain():
     d = FiellerSet("bounded", 0.1, 0.2, 0.95).to_dict()
     assert d == {"kind": "bounded", "lower": 0.1, "upper": 0.2, "level": 0.95,
+                 "label": "a bounded interval",
                  "text": str(FiellerSet("bounded", 0.1, 0.2, 0.95))}
+
+
+def test_fieller_kinds_have_one_spelling():
+    """Every kind the computation can return is one of FIELLER_KINDS, has one
+    label, and that label is what the text shows; other spellings are refused."""
+    assert set(FIELLER_LABELS) == set(FIELLER_KINDS)
+    produced = {fieller_interval(60.0, -40.0, np.diag([1.0, 0.5])).kind,
+                fieller_interval(10.0, -1.0, np.diag([1.0, 4.0])).kind,
+                fieller_interval(0.5, -0.5, np.eye(2)).kind}
+    assert produced == {"bounded", "two_rays", "real_line"}
+    for kind in FIELLER_KINDS:
+        f = FiellerSet(kind, -math.inf if kind != "bounded" else 0.1, 0.9, 0.95)
+        assert f.label == FIELLER_LABELS[kind] and f.label in str(f)
+    for other in ("two rays", "two-rays", "whole line", "unbounded"):
+        with pytest.raises(ValueError, match="Fieller set kind"):
+            FiellerSet(other, 0.0, 1.0, 0.95)
+
+
+def test_flat_region_and_robin_hood_work_over_observations():
+    """Repeated values count once per observation, as in Simonsohn's code
+    (median(xflat), quantile(xflat, z2/(z1+z2)) over observations)."""
+    x = np.array([0.6, 0.6, 0.6, 0.7, 0.8, 0.9])
+    fitted = np.array([1.0, 1.0, 1.0, 0.95, 0.9, 0.2])
+    se = np.full(6, 0.12)
+    flat = flat_region(x, fitted, se, "inverted U")
+    # flat: fitted + se > 1.0, i.e. fitted > 0.88: the first five observations
+    np.testing.assert_array_equal(flat, [0.6, 0.6, 0.6, 0.7, 0.8])
+    assert np.median(flat) == pytest.approx(0.6)          # over distinct values it would be 0.7
+    # quantile 0.75 of five observations: position 0.75 * 4 = 3 -> the fourth, 0.7
+    assert robin_hood_breakpoint(flat, 1.0, 3.0) == pytest.approx(0.7)  # distinct: 0.75
+    # quantile 0.4: position 1.6 -> 0.6 + 0.6 * (0.6 - 0.6) = 0.6
+    assert robin_hood_breakpoint(flat, 3.0, 2.0) == pytest.approx(0.6)
+
+
+def test_two_lines_worked_example_by_hand():
+    """Simonsohn's steps 2-4 on twelve observations, each number recomputed
+    here from the definitions: the flat region over observations, its median,
+    the z statistics of the two lines at the median, the Robin Hood quantile
+    and the final slopes (each line is an OLS fit of its own segment, because
+    the interrupted regression gives every segment its own intercept)."""
+    from innobook.analysis.competition.inverted_u.two_lines import two_lines_from_smoother
+
+    x = np.array([1, 2, 2, 2, 3, 4, 5, 5, 5, 6, 7, 8], dtype=float)
+    y = np.array([2.0, 2.6, 2.2, 2.5, 2.9, 3.1, 3.9, 3.5, 3.8, 1.0, -2.1, -5.0])
+    base = np.ones((len(x), 1))
+
+    def ols(design):  # classical OLS covariance, t(n - k) inference
+        beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+        resid = y - design @ beta
+        n, k = design.shape
+        return beta, resid @ resid / (n - k) * np.linalg.inv(design.T @ design), float(n - k)
+
+    # a smoother written down by hand for the ten middle observations
+    x_mid = x[1:-1]
+    fitted = np.array([1.0, 1.0, 1.0, 2.0, 3.0, 4.0, 4.0, 4.0, 3.5, 3.5])
+    se = np.full(10, 0.6)
+    res = two_lines_from_smoother(x, base, ols, x_mid, fitted, se, "inverted U")
+
+    # flat region: fitted + 0.6 > 4, i.e. the observations at 5, 5, 5, 6 and 7
+    assert (res.flat_low, res.flat_high) == (5.0, 7.0)
+    assert res.preliminary_breakpoint == 5.0  # median over observations (distinct values: 6)
+
+    def by_hand(xc):
+        """Slope, se and t of each line; line 1 keeps x = xc in the lower
+        segment, line 2 in the upper one; the residual variance is pooled
+        over both segments with n - 4 degrees of freedom."""
+        out = []
+        for low in (x <= xc, x < xc):
+            rss, slopes, sxx = 0.0, [], []
+            for seg in (low, ~low):
+                xs, ys = x[seg], y[seg]
+                b = np.sum((xs - xs.mean()) * (ys - ys.mean())) / np.sum((xs - xs.mean()) ** 2)
+                a = ys.mean() - b * xs.mean()
+                rss += np.sum((ys - a - b * xs) ** 2)
+                slopes.append(b)
+                sxx.append(np.sum((xs - xs.mean()) ** 2))
+            s2 = rss / (len(x) - 4)
+            out.append((slopes, [math.sqrt(s2 / v) for v in sxx]))
+        (b_low, se_low), (b_high, se_high) = out
+        return b_low[0], se_low[0], b_high[1], se_high[1]
+
+    b1, s1, b2, s2 = by_hand(5.0)
+    share = abs(b2 / s2) / (abs(b1 / s1) + abs(b2 / s2))
+    flat = np.array([5.0, 5.0, 5.0, 6.0, 7.0])
+    pos = share * (len(flat) - 1)  # R's type-7 quantile by hand
+    lo = int(math.floor(pos))
+    xc = flat[lo] + (pos - lo) * (flat[min(lo + 1, 4)] - flat[lo])
+    assert 6.0 < xc < 7.0  # the weak first line pulls the break well to the right
+    assert res.breakpoint == pytest.approx(xc, abs=1e-12)
+
+    b1, s1, b2, s2 = by_hand(xc)
+    assert res.slope1 == pytest.approx(b1, rel=1e-10) and res.se1 == pytest.approx(s1, rel=1e-10)
+    assert res.slope2 == pytest.approx(b2, rel=1e-10) and res.se2 == pytest.approx(s2, rel=1e-10)
+    assert res.p1 == pytest.approx(2 * stats.t(8).sf(abs(b1 / s1)))
+    assert res.n1 == int((x <= xc).sum()) and res.n2 == int((x >= xc).sum())
+    assert res.verdict == ("inverted U" if b1 > 0 and b2 < 0 and res.p1 < 0.05 and res.p2 < 0.05
+                           else "no U-shape detected")

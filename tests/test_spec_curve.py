@@ -91,7 +91,7 @@ def test_full_curve_on_instinnovation():
     # specification passing both shape tests uses heteroskedasticity-robust
     # errors that ignore the industry-level clustering of competition
     assert not ok.loc[ok["fixed_effects"] == "year_industry", "lm_inverted_u"].any()
-    assert both.sum() == 5
+    assert both.sum() == 6
     assert (ok.loc[both, "se"] == "hc").all()
     assert (ok.loc[both, "fixed_effects"] != "year_industry").all()
     assert counts["n_lind_mehlum_inverted_u"] == 29

@@ -13,6 +13,12 @@ Setting (our notation follows the paper's):
   ``epsilon`` in ``[0, 1/2]`` is how much of the monopoly profit two
   neck-and-neck firms can keep by colluding; so ``Delta`` ranges over
   ``[1/2, 1]`` and ``pi1 - pi0 = Delta * pi1``.
+* The model's ordering of profits, ``pi1 > pi0 >= pi_minus1``: a laggard
+  never earns more than a firm level with its rival. With a positive
+  ``pi_minus1`` this caps competition at ``Delta <= 1 - pi_minus1 / pi1``
+  (:func:`competition_upper`), and it needs ``pi_minus1 < pi1 / 2`` for any
+  competition level to be left. :class:`ABBGHParams` refuses parameters that
+  break the ordering and every function refuses a ``Delta`` beyond the cap.
 * A firm innovating at Poisson rate ``n`` pays ``cost * n^2 / 2`` (the
   paper has ``cost = 1``; the parameter rescales all profits). A laggard
   also catches up for free at rate ``h`` (imitation or "help"). Leaders do
@@ -84,23 +90,38 @@ class ABBGHParams:
             raise ValueError("pi1 and cost must be positive")
         if self.h < 0:
             raise ValueError("h must be non-negative")
-        if not 0 <= self.pi_minus1 < self.pi1:
-            raise ValueError("need 0 <= pi_minus1 < pi1")
+        if not 0 <= self.pi_minus1 < self.pi1 / 2:
+            raise ValueError(
+                "need 0 <= pi_minus1 < pi1 / 2: a laggard never earns more than a neck-and-neck "
+                "firm, whose profit pi0 = (1 - Delta) pi1 is at most pi1 / 2")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
+def competition_upper(params: ABBGHParams = ABBGHParams()) -> float:
+    """Highest competition the profit ordering allows: ``1 - pi_minus1 / pi1``.
+
+    Above it ``pi0 = (1 - Delta) pi1`` would fall below the laggard's
+    ``pi_minus1``. Equals 1 under Bertrand competition (``pi_minus1 = 0``).
+    """
+    return DELTA_MAX - params.pi_minus1 / params.pi1
+
+
 def neck_and_neck_profit(delta, params: ABBGHParams = ABBGHParams()):
     """``pi0 = (1 - Delta) pi1`` (Section II: ``pi0 = epsilon pi1``)."""
-    delta = _check_delta(delta)
+    delta = _check_delta(delta, params)
     return (1.0 - delta) * params.pi1
 
 
-def _check_delta(delta):
+def _check_delta(delta, params: ABBGHParams = ABBGHParams()):
     arr = np.asarray(delta, dtype=float)
     if np.any(arr < DELTA_MIN - 1e-12) or np.any(arr > DELTA_MAX + 1e-12):
         raise ValueError("competition Delta must lie in [1/2, 1] (epsilon = 1 - Delta in [0, 1/2])")
+    upper = competition_upper(params)
+    if np.any(arr > upper + 1e-12):
+        raise ValueError(f"competition Delta above {upper:.4g} would give a neck-and-neck firm less "
+                         f"than the laggard's profit pi_minus1 = {params.pi_minus1:g}")
     return arr
 
 
@@ -109,7 +130,7 @@ def innovation_intensities(delta, params: ABBGHParams = ABBGHParams()):
 
     Works element-wise on arrays of ``Delta``.
     """
-    delta = _check_delta(delta)
+    delta = _check_delta(delta, params)
     h, c = params.h, params.cost
     n0 = -h + np.sqrt(h * h + 2.0 * delta * params.pi1 / c)
     n_m1 = -(h + n0) + np.sqrt(h * h + n0 * n0 + 2.0 * (params.pi1 - params.pi_minus1) / c)
@@ -138,9 +159,10 @@ def steady_state(delta, params: ABBGHParams = ABBGHParams()) -> dict:
     }
 
 
-def competition_grid(n: int = 101) -> np.ndarray:
-    """Evenly spaced ``Delta`` values over the model's range ``[1/2, 1]``."""
-    return np.linspace(DELTA_MIN, DELTA_MAX, n)
+def competition_grid(n: int = 101, params: ABBGHParams = ABBGHParams()) -> np.ndarray:
+    """Evenly spaced ``Delta`` values over the model's range ``[1/2, 1]``,
+    capped at :func:`competition_upper` when the laggard earns a profit."""
+    return np.linspace(DELTA_MIN, competition_upper(params), n)
 
 
 def solve_model(grid=None, params: ABBGHParams = ABBGHParams()) -> pd.DataFrame:
@@ -149,7 +171,7 @@ def solve_model(grid=None, params: ABBGHParams = ABBGHParams()) -> pd.DataFrame:
     Columns: ``competition`` (``Delta``), ``epsilon``, ``pi0`` and the keys
     of :func:`steady_state`.
     """
-    grid = competition_grid() if grid is None else np.asarray(grid, dtype=float)
+    grid = competition_grid(params=params) if grid is None else np.asarray(grid, dtype=float)
     state = steady_state(grid, params)
     frame = pd.DataFrame({"competition": grid, "epsilon": 1.0 - grid,
                           "pi0": neck_and_neck_profit(grid, params)})
@@ -159,15 +181,17 @@ def solve_model(grid=None, params: ABBGHParams = ABBGHParams()) -> pd.DataFrame:
 
 
 def peak_competition(params: ABBGHParams = ABBGHParams()) -> float:
-    """``Delta`` in ``[1/2, 1]`` that maximises the aggregate innovation rate.
+    """``Delta`` in ``[1/2, competition_upper(params)]`` that maximises the
+    aggregate innovation rate.
 
     An end point means the model gives no interior peak for these
     parameters (monotone relationship over the admissible range).
     """
+    upper = competition_upper(params)
     res = optimize.minimize_scalar(lambda d: -steady_state(d, params)["innovation_rate"],
-                                   bounds=(DELTA_MIN, DELTA_MAX), method="bounded",
+                                   bounds=(DELTA_MIN, upper), method="bounded",
                                    options={"xatol": 1e-10})
-    candidates = [DELTA_MIN, float(res.x), DELTA_MAX]
+    candidates = [DELTA_MIN, float(res.x), upper]
     values = [float(steady_state(d, params)["innovation_rate"]) for d in candidates]
     return candidates[int(np.argmax(values))]
 

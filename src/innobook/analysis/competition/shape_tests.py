@@ -69,11 +69,23 @@ def delta_method_ci(b1: float, b2: float, cov, level: float = 0.95, df=None):
     return x_star, se, (x_star - z * se, x_star + z * se)
 
 
+#: The four shapes a Fieller set can take: the one spelling of ``FiellerSet.kind``
+#: used in every result (code, tables, key results), and its words for readers.
+FIELLER_KINDS = ("bounded", "two_rays", "real_line", "ray")
+FIELLER_LABELS = {
+    "bounded": "a bounded interval",
+    "two_rays": "two half-lines (unbounded)",
+    "real_line": "the whole real line",
+    "ray": "one half-line (unbounded)",
+}
+
+
 @dataclass(frozen=True)
 class FiellerSet:
     """A Fieller confidence set for the turning point.
 
-    ``kind`` is one of
+    ``kind`` is one of :data:`FIELLER_KINDS` (``label`` gives the words
+    of :data:`FIELLER_LABELS` for it):
 
     * ``"bounded"``: the interval ``[lower, upper]``;
     * ``"two_rays"``: the complement of ``(lower, upper)``, i.e.
@@ -90,6 +102,15 @@ class FiellerSet:
     upper: float
     level: float
 
+    def __post_init__(self):
+        if self.kind not in FIELLER_KINDS:
+            raise ValueError(f"Fieller set kind must be one of {FIELLER_KINDS}, not {self.kind!r}")
+
+    @property
+    def label(self) -> str:
+        """The kind in words, the same everywhere in the book."""
+        return FIELLER_LABELS[self.kind]
+
     def contains(self, x: float) -> bool:
         if self.kind in ("bounded", "ray"):
             return self.lower <= x <= self.upper
@@ -102,20 +123,20 @@ class FiellerSet:
         return self.kind == "bounded"
 
     def __str__(self) -> str:
-        pct = f"{self.level:.0%}"
+        pct = f"{self.level:.0%} Fieller set: {self.label}"
         if self.kind == "bounded":
-            return f"[{self.lower:.4g}, {self.upper:.4g}] ({pct} Fieller, bounded)"
+            return f"[{self.lower:.4g}, {self.upper:.4g}] ({pct})"
         if self.kind == "two_rays":
-            return (f"(-inf, {self.lower:.4g}] U [{self.upper:.4g}, +inf) "
-                    f"({pct} Fieller, unbounded: complement of an interval)")
+            return f"(-inf, {self.lower:.4g}] U [{self.upper:.4g}, +inf) ({pct})"
         if self.kind == "ray":
-            return f"[{self.lower:.4g}, {self.upper:.4g}] ({pct} Fieller, a half-line)"
-        return f"(-inf, +inf) ({pct} Fieller: the whole real line)"
+            return f"[{self.lower:.4g}, {self.upper:.4g}] ({pct})"
+        return f"(-inf, +inf) ({pct})"
 
     def to_dict(self) -> dict:
         d = asdict(self)
         for key in ("lower", "upper"):
             d[key] = None if not math.isfinite(d[key]) else float(d[key])
+        d["label"] = self.label
         d["text"] = str(self)
         return d
 
@@ -262,6 +283,10 @@ def flat_region(x, fitted, se, shape: str) -> np.ndarray:
     Simonsohn (2018, two-lines procedure, step 1): for an inverted U, the
     points whose fitted value plus one standard error exceeds the highest
     fitted value (for a U: minus one standard error below the lowest).
+    ``x``, ``fitted`` and ``se`` are given per *observation*, as in
+    Simonsohn's published code: the result keeps one entry per flat
+    observation, repeated values included, so that the median and the
+    quantiles taken from it weigh each observation equally.
     """
     x = np.asarray(x, dtype=float)
     fitted = np.asarray(fitted, dtype=float)
@@ -282,7 +307,10 @@ def robin_hood_breakpoint(x_flat, z1: float, z2: float) -> float:
     Starting from a break at the median of the flat region, the line with
     the weaker test statistic is given more data: the break moves to the
     ``|z2| / (|z1| + |z2|)`` quantile of the flat region, so a weak first
-    line (small ``|z1|``) pushes the break to the right.
+    line (small ``|z1|``) pushes the break to the right. ``x_flat`` holds
+    one value per flat *observation* (see :func:`flat_region`); the
+    quantile is R's default (type 7, linear interpolation), as in
+    Simonsohn's ``quantile(xflat, z2/(z1+z2))``.
     """
     x_flat = np.asarray(x_flat, dtype=float)
     z1, z2 = abs(z1), abs(z2)

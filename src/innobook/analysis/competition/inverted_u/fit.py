@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -38,10 +38,33 @@ _ESTIMATOR_LABEL = {
     "negbin": "negative binomial NB2 (log link)",
     "ols_log1p": "OLS on log(1 + y)",
 }
-_FE_LABEL = {"none": "no fixed effects", "year": "year fixed effects",
-             "year_industry": "year and industry fixed effects"}
-_SE_LABEL = {"cluster_firm": "clustered by firm", "cluster_industry": "clustered by industry",
-             "hc": "heteroskedasticity-robust", "nonrobust": "model-based (non-robust)"}
+
+#: Words for the panel's units. The library's column roles are "firm"
+#: (the unit observed each year) and "industry" (the group that shares a
+#: competition value); a panel of provinces uses the province for both.
+PANEL_WORDS = {
+    "firms": {"member": "firm", "group": "industry", "cells": "industry-year means",
+              "rows": "firm-years"},
+    "provinces": {"member": "province", "group": "province", "cells": "province-year totals",
+                  "rows": "province-years"},
+}
+
+
+def _fe_label(fixed_effects: str, panel: str = "firms") -> str:
+    group = PANEL_WORDS[panel]["group"]
+    return {"none": "no fixed effects", "year": "year fixed effects",
+            "year_industry": f"year and {group} fixed effects"}[fixed_effects]
+
+
+def _se_label(se: str, panel: str = "firms") -> str:
+    words = PANEL_WORDS[panel]
+    return {"cluster_firm": f"clustered by {words['member']}",
+            "cluster_industry": f"clustered by {words['group']}",
+            "hc": "heteroskedasticity-robust", "nonrobust": "model-based (non-robust)"}[se]
+
+
+_FE_LABEL = {k: _fe_label(k) for k in FIXED_EFFECTS}
+_SE_LABEL = {k: _se_label(k) for k in ("cluster_firm", "cluster_industry", "hc", "nonrobust")}
 
 
 @dataclass(frozen=True)
@@ -56,12 +79,15 @@ class QuadraticSpec:
     years: tuple | None = None
     correction: str = "stata"
     alpha: float = 0.05
+    panel: str = "firms"
 
     def describe(self) -> str:
         years = "all years" if self.years is None else f"years {self.years[0]}-{self.years[1]}"
-        unit = "firm-years" if self.level == "firm" else "industry-year means"
+        words = PANEL_WORDS[self.panel]
+        unit = words["rows"] if self.level == "firm" else words["cells"]
         return (f"{self.outcome} on competition and its square; {_ESTIMATOR_LABEL[self.estimator]}; "
-                f"{_FE_LABEL[self.fixed_effects]}; SE {_SE_LABEL[self.se]}; {unit}; {years}")
+                f"{_fe_label(self.fixed_effects, self.panel)}; SE {_se_label(self.se, self.panel)}; "
+                f"{unit}; {years}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -84,6 +110,8 @@ def invalid_reason(spec: QuadraticSpec) -> str | None:
         return f"unknown standard error type {spec.se!r}"
     if spec.level not in LEVELS:
         return f"unknown level {spec.level!r}"
+    if spec.panel not in PANEL_WORDS:
+        return f"unknown panel vocabulary {spec.panel!r}"
     if spec.level == "industry" and spec.se == "cluster_firm":
         return ("firm clusters do not exist once the data are averaged to industry-year cells; "
                 "cluster by industry instead")
@@ -202,6 +230,23 @@ class QuadraticFit:
     two_lines: TwoLinesResult | None = None
     level_ci: float = 0.95
     _reference: np.ndarray = field(default=None, repr=False)
+    design: _Design | None = field(default=None, repr=False)
+
+    def model_arrays(self):
+        """``(y, X, groups, names)`` of the estimation: the outcome as the
+        estimator sees it (``log(1 + y)`` for OLS), the design matrix with its
+        columns in the order of ``names`` (``const, competition,
+        competition_sq`` and the fixed-effect dummies, as in ``params``), and
+        the cluster of each observation for the chosen standard errors
+        (``None`` when they are not clustered). Used by the bootstrap."""
+        d = self.design
+        if d is None:
+            raise ValueError("this fit carries no design")
+        X = np.column_stack([d.base[:, :1], d.x, d.x**2, d.base[:, 1:]])
+        y = np.log1p(d.y) if self.spec.estimator == "ols_log1p" else d.y
+        key = {"cluster_firm": "firm", "cluster_industry": "industry"}.get(self.spec.se)
+        groups = None if key is None else d.panel[key].to_numpy()
+        return y, X, groups, list(self.params.index)
 
     # --- coefficients -------------------------------------------------
     @property
@@ -245,7 +290,7 @@ class QuadraticFit:
 
     @property
     def se_description(self) -> str:
-        return f"{_SE_LABEL[self.spec.se]}; {self.correction.describe(self._cov_kind)}"
+        return f"{_se_label(self.spec.se, self.spec.panel)}; {self.correction.describe(self._cov_kind)}"
 
     @property
     def _cov_kind(self) -> str:
@@ -391,14 +436,14 @@ def _assemble(spec, correction, design, raw, se, two_lines, min_clusters) -> Qua
                             reference=design.reference)
     return QuadraticFit(spec, correction, params, cov, raw.nobs, g, design.n_dropped, df,
                         x_min, x_max, raw.alpha, raw.loglike, lm, fieller, tp_se, tp_ci, tl,
-                        level, design.reference)
+                        level, design.reference, design)
 
 
 def fit_quadratic(data: pd.DataFrame, outcome: str = "cites", estimator: str = "poisson",
                   fixed_effects: str = "year_industry", se: str = "cluster_firm",
                   level: str = "firm", years=None, correction="stata", alpha: float = 0.05,
                   two_lines: bool = True, columns: Columns = Columns(),
-                  min_clusters: int = 20) -> QuadraticFit:
+                  min_clusters: int = 20, panel: str = "firms") -> QuadraticFit:
     """Fit ``outcome`` on competition and its square and test the shape.
 
     Parameters
@@ -428,10 +473,14 @@ def fit_quadratic(data: pd.DataFrame, outcome: str = "cites", estimator: str = "
         Also run Simonsohn's two-lines test (five extra fits).
     min_clusters : int
         Refuse clustered inference with fewer clusters than this.
+    panel : {"firms", "provinces"}
+        Words used to describe the fit (see :data:`PANEL_WORDS`); the
+        computation does not depend on it.
     """
     spec = QuadraticSpec(outcome, estimator, fixed_effects, se, level,
                          None if years is None else tuple(int(v) for v in years),
-                         correction if isinstance(correction, str) else correction.name, alpha)
+                         correction if isinstance(correction, str) else correction.name, alpha,
+                         panel)
     return fit_quadratic_variants(data, spec, [se], correction=correction, two_lines=two_lines,
                                   columns=columns, min_clusters=min_clusters)[0]
 
@@ -455,8 +504,7 @@ def fit_quadratic_variants(data: pd.DataFrame, spec: QuadraticSpec, se_types, co
     raw = fit_raw(spec.estimator, design.y, X)
     fits = []
     for se in se_types:
-        s = QuadraticSpec(spec.outcome, spec.estimator, spec.fixed_effects, se, spec.level,
-                          spec.years, spec.correction, spec.alpha)
+        s = replace(spec, se=se)
         reason = invalid_reason(s)
         if reason:
             raise ValueError(reason)

@@ -18,12 +18,18 @@ inverted U). The breakpoint comes from the data:
    fitted with the *same* estimator, fixed effects and covariance as the
    main regression.
    Like a natural spline it is linear beyond the outer knots.
-2. Keep ``x`` values strictly inside the 10th-90th percentiles. The "flat
-   region" is where fitted value + 1 SE exceeds the highest fitted value
-   (inverted U) - see :func:`innobook.analysis.competition.shape_tests.flat_region`.
+2. Keep the observations whose ``x`` lies strictly inside the 10th-90th
+   percentiles. The "flat region" is the set of those observations whose
+   fitted value + 1 SE exceeds the highest fitted value (inverted U) - see
+   :func:`innobook.analysis.competition.shape_tests.flat_region`.
 3. Run the two-lines regression at the median of the flat region, then
    move the break to the ``|z2|/(|z1|+|z2|)`` quantile of the flat region
-   ("Robin Hood": the weaker line gets more data) and run it again.
+   ("Robin Hood": the weaker line gets more data) and run it again. Median
+   and quantile are taken over observations, repeated values of ``x``
+   included, exactly as Simonsohn's published ``twolines.R`` does
+   (``median(xflat)``, ``quantile(xflat, z2/(z1+z2))``); in panel data,
+   where many firms share one competition value, this differs from taking
+   them over distinct values.
 4. As in Simonsohn's reference code, each of the two slopes comes from its
    own regression: line 1 includes ``x_c`` in the lower segment, line 2 in
    the upper one; both regressions contain a jump dummy for ``x > x_c``.
@@ -167,6 +173,11 @@ def two_lines_test(x, base, fit_and_cov, shape: str, alpha: float = 0.05,
     reference : array, optional
         Values of the ``base`` regressors at which the smoother is
         evaluated (default: their sample means).
+
+    The smoother is evaluated at every observation strictly inside the
+    10th-90th percentiles of ``x`` (Simonsohn's ``middle``), so the flat
+    region, its median and the Robin Hood quantile are taken over
+    observations, as in his published code, not over distinct values.
     """
     x = np.asarray(x, dtype=float)
     base = np.asarray(base, dtype=float)
@@ -177,14 +188,35 @@ def two_lines_test(x, base, fit_and_cov, shape: str, alpha: float = 0.05,
     params, cov, _ = fit_and_cov(np.column_stack([base, spline]))
 
     lo, hi = np.quantile(x, [0.1, 0.9])
-    grid = np.unique(x[(x > lo) & (x < hi)])
-    if len(grid) < 3:
-        grid = np.unique(x)
-    rows = np.column_stack([np.tile(reference, (len(grid), 1)),
-                            restricted_cubic_spline(grid, knots)])
-    fitted = rows @ params
-    se = np.sqrt(np.einsum("ij,jk,ik->i", rows, cov, rows))
-    flat = flat_region(grid, fitted, se, shape)
+    middle = (x > lo) & (x < hi)
+    if middle.sum() < 3:
+        middle = np.ones(len(x), dtype=bool)
+    x_middle = x[middle]
+    # the smoother at the reference covariates depends on x only: evaluate it
+    # once per distinct value and give every observation its value
+    values, where = np.unique(x_middle, return_inverse=True)
+    rows = np.column_stack([np.tile(reference, (len(values), 1)),
+                            restricted_cubic_spline(values, knots)])
+    fitted = (rows @ params)[where]
+    se = np.sqrt(np.einsum("ij,jk,ik->i", rows, cov, rows))[where]
+    return two_lines_from_smoother(x, base, fit_and_cov, x_middle, fitted, se, shape, alpha,
+                                   f"restricted cubic spline, {len(knots)} knots")
+
+
+def two_lines_from_smoother(x, base, fit_and_cov, x_middle, fitted, se, shape: str,
+                            alpha: float = 0.05, smoother: str = "given") -> TwoLinesResult:
+    """Steps 2-4 of the procedure, given the smoother at the middle observations.
+
+    ``x_middle``, ``fitted`` and ``se`` hold one entry per observation
+    considered for the break (repeated values of ``x`` included). The flat
+    region is :func:`~innobook.analysis.competition.shape_tests.flat_region`
+    of these; the preliminary break is its median, the final one its Robin
+    Hood quantile. Exposed separately so that the procedure can be checked on
+    a worked example with a smoother written down by hand.
+    """
+    x = np.asarray(x, dtype=float)
+    base = np.asarray(base, dtype=float)
+    flat = flat_region(x_middle, fitted, se, shape)
     mid = float(np.median(flat))
 
     (b1m, s1m, _), (b2m, s2m, _) = _two_line_slopes(fit_and_cov, base, x, mid)
@@ -199,7 +231,6 @@ def two_lines_test(x, base, fit_and_cov, shape: str, alpha: float = 0.05,
         verdict = "U"
     else:
         verdict = "no U-shape detected"
-    smoother = f"restricted cubic spline, {len(knots)} knots"
     return TwoLinesResult(xc, mid, float(flat.min()), float(flat.max()), shape,
                           b1, s1, float(z1), p1, int((x <= xc).sum()),
                           b2, s2, float(z2), p2, int((x >= xc).sum()),
