@@ -33,7 +33,7 @@ import yaml
 
 TYPES = ("int", "float", "str", "bool", "list[str]", "list[int]")
 RUN_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-DEFAULT_TIMEOUT = 300.0           # seconds one run may take once its kernel is ready
+DEFAULT_TIMEOUT = 900.0           # seconds one run may take once its kernel is ready (15 minutes)
 MAX_TIMEOUT = 24 * 3600.0
 DECLARATION_KEYS = ("title", "reads", "parameters", "checks", "timeout")
 PARAMETER_KEYS = ("type", "default", "help", "choices", "min", "max")
