@@ -104,22 +104,34 @@ def _newton(objective, start: np.ndarray, what: str):
     on the decrement plus a relative part for very large log-likelihoods,
     whose rounding error it must exceed.
     """
+    raw_objective = objective
+
+    def objective(theta):
+        # trial points of the line search may overflow; they are rejected below
+        # (non-finite value), so the floating-point warnings carry no information
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return raw_objective(theta)
+
     theta = start.copy()
     value, grad, hess = objective(theta)
     for iteration in range(1, _MAX_ITER + 1):
+        if not np.all(np.isfinite(hess)) or not np.all(np.isfinite(grad)):
+            raise ConvergenceError(f"{what}: non-finite gradient or Hessian")
         try:
+            np.linalg.cholesky(-hess)
             step = np.linalg.solve(-hess, grad)
-        except np.linalg.LinAlgError as exc:  # pragma: no cover - defensive
-            raise ConvergenceError(f"{what}: singular Hessian") from exc
+            concave = True
+        except np.linalg.LinAlgError:
+            # not concave here (NB2 away from its optimum): shift the Hessian until it
+            # is (Levenberg-Marquardt), keeping the curvature information of a Newton step
+            eig_min = float(np.linalg.eigvalsh(-hess).min())
+            shift = -eig_min + 1e-6 * max(1.0, float(np.abs(np.diag(hess)).max()))
+            step = np.linalg.solve(-hess + shift * np.eye(len(grad)), grad)
+            concave = False
         decrement = float(grad @ step)
         if not np.isfinite(decrement):
             raise ConvergenceError(f"{what}: non-finite Newton step")
-        if decrement < 0:  # Hessian not negative definite here: gradient ascent
-            step = grad / max(np.abs(grad).max(), 1.0)
-            decrement = float(grad @ step)
-            converged = False
-        else:
-            converged = decrement < _TOL + 1e-13 * abs(value)
+        converged = concave and decrement < _TOL + 1e-13 * abs(value)
         if converged:
             candidate = theta + step
             new = objective(candidate)
