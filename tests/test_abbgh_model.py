@@ -119,3 +119,25 @@ def test_invalid_inputs():
         ABBGHParams(pi1=1.0, pi_minus1=1.0)
     with pytest.raises(ValueError):
         solve_bellman(0.7, r=0.0)
+
+
+@pytest.mark.parametrize("given, ok", [
+    ({"pi_minus1": 0.0}, True), ({"pi_minus1": 0.45}, True),
+    ({"pi_minus1": 0.5}, False), ({"pi_minus1": 0.8}, False),
+    ({"pi1": 0.5, "pi_minus1": 0.3}, False), ({"pi1": 2.0, "pi_minus1": 0.9}, True),
+])
+def test_the_chapter_declaration_refuses_parameters_that_break_the_model(given, ok):
+    """notebooks/abbgh_theory.params.yml refuses, before any kernel starts, a laggard
+    profit that a neck-and-neck firm could not exceed at any competition level."""
+    from conftest import ROOT
+    from innobook.pipeline.params import ParameterError, load_declarations, validate
+
+    spec = load_declarations(ROOT)["abbgh_theory"]
+    if ok:
+        full = validate(spec, given)
+        ABBGHParams(pi1=full["pi1"], pi_minus1=full["pi_minus1"])  # the model agrees
+    else:
+        with pytest.raises(ParameterError, match="laggard"):
+            validate(spec, given)
+        with pytest.raises(ValueError):
+            ABBGHParams(pi1=given.get("pi1", 1.0), pi_minus1=given["pi_minus1"])

@@ -141,3 +141,14 @@ def test_rnd_intensity_by_industry():
     lowest = table.iloc[0]
     sub = industries[industries["industry"] == lowest["industry"]]
     assert lowest["intensity_mean"] == pytest.approx(sub["rnd_intensity_pct_of_revenue"].mean())
+
+
+def test_chapter_declaration_refuses_nb2_for_rnd():
+    from conftest import ROOT
+    from innobook.pipeline.params import ParameterError, load_declarations, validate
+
+    spec = load_declarations(ROOT)["china_competition"]
+    assert validate(spec, {})["min_enterprises"] == cp.MIN_ENTERPRISES  # the rule's default is the module's
+    with pytest.raises(ParameterError, match="count model"):
+        validate(spec, {"outcome": "rnd", "estimator": "negbin"})
+    validate(spec, {"outcome": "rnd", "estimator": "poisson", "scheduler": "tcp://host:8786"})
