@@ -311,5 +311,11 @@ def test_a_failed_render_discards_the_kept_environment(built):
     assert failed.returncode == 1 and "a-page-that-does-not-exist" in failed.stderr
     assert not (root / "_build" / "sphinx").exists(), "a failed render leaves no environment behind"
     page.write_text(good)
+    restored = run()
+    assert restored.returncode == 0 and "Site is up to date" in restored.stdout, \
+        "the published site still matches the restored sources"
+    page.write_text(good + "\nA valid sentence after the failure.\n")
     again = run()
-    assert again.returncode == 0 and "every page" in again.stdout
+    assert again.returncode == 0 and "every page" in again.stdout, "the next render reads every page"
+    page.write_text(good)
+    assert run().returncode == 0
