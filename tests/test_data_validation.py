@@ -102,6 +102,13 @@ EXPECTED = {
     "instinnovation": (6208, {"year": "int64", "cites": "int64", "competition": "float64", "tobinq": "float64"}),
     "claims": (60, {"id": "str", "verdict": "str"}),
     "source_kinds": (None, {"bibkey": "str", "publisher_kind": "str", "read_as": "str"}),
+    "provinces": (32, {"province": "str", "name_en": "str", "cluster": "str"}),
+    "provinces_panel": (5960, {"year": "int64", "province": "str", "value": "float64"}),
+    "rare_earths": (86, {"edition": "str", "edition_year": "int64", "data_year": "int64"}),
+    "hitech_provinces": (1760, {"province": "str", "year": "int64", "indicator": "str"}),
+    "policy_facts": (103, {"id": "str", "topic": "str", "value": "float64"}),
+    "competition_hitech_provinces": (1888, {"province": "str", "year": "int64", "indicator": "str"}),
+    "competition_industries_rnd": (177, {"year": "int64", "industry": "str", "level": "str"}),
     "argument_map": (52, {"id": "str", "order": "int64", "kind": "str", "verdict": "str"}),
 }
 
