@@ -97,6 +97,7 @@ EXPECTED = {
     "rnd_basic_share_international": (24, {"year": "int64", "basic_research_share_pct": "float64"}),
     "lighthouse_cohorts": (67, {"batch": "int64", "value": "int64", "measure": "str"}),
     "lighthouse_sites": (85, {"batch": "int64", "company": "str"}),
+    "cities": (13, {"city": "str", "city_zh": "str", "province": "str"}),
     "city_indicators": (137, {"year": "int64", "value": "float64", "value_as_published": "str"}),
     "province_rnd": (160, {"year": "int64", "rnd_100m_yuan": "float64", "rnd_intensity_pct": "float64"}),
     "instinnovation": (6208, {"year": "int64", "cites": "int64", "competition": "float64", "tobinq": "float64"}),
@@ -349,3 +350,31 @@ def test_frictionless_cli_round_trip(project):
     res = _cli(project)
     assert res.returncode != 0
     assert "constraint" in res.stdout.lower()
+
+
+# ---------------------------------------------------------------- names from the package's lists
+def test_a_province_not_in_the_list_is_refused_with_the_lists_path(project):
+    rel = "data/provinces/provinces_panel.csv"
+    rows = read_rows(project, rel)
+    rows[1][col(rows, "province")] = "广东省"   # the list uses short names: 广东
+    write_rows(project, rel, rows)
+    err = expect_error("provinces_panel")
+    assert_problem(err, file=rel, rule="in-list: data/provinces/provinces.csv", row=2, column="province")
+    assert "data/provinces/provinces.csv" in str(err) and "广东省" in str(err)
+
+
+def test_a_city_not_in_the_list_is_refused_with_the_lists_path(project):
+    rel = "data/cities/city_indicators.csv"
+    rows = read_rows(project, rel)
+    rows[3][col(rows, "city")] = "Shenzen"
+    write_rows(project, rel, rows)
+    err = expect_error("city_indicators")
+    assert_problem(err, file=rel, rule="in-list: data/cities/cities.csv", row=4, column="city")
+
+
+def test_the_city_list_agrees_with_the_analysis_code():
+    from innobook.analysis import cities
+
+    listed = D.load("cities").set_index("city")
+    assert dict(listed["province"]) == cities.PROVINCE_OF, "edit data/cities/cities.csv and cities.PROVINCE_OF together"
+    assert dict(listed["city_zh"]) == cities.CITY_ZH

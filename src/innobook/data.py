@@ -198,7 +198,7 @@ def _descriptor() -> tuple[pathlib.Path, dict]:
 _SHAPE_HINT = "Fix that file (see CONTRIBUTING.md, 'Adding data')."
 FIELD_TYPES = ("string", "number", "integer", "boolean", "date", "datetime", "time", "year",
                "yearmonth", "duration", "geopoint", "geojson", "object", "array", "any")
-RULE_TYPES = ("unit-by-indicator", "percent-range", "source-key-listed", "min-rows")
+RULE_TYPES = ("unit-by-indicator", "percent-range", "source-key-listed", "min-rows", "in-list")
 
 
 def _shape_error(where: str, what: str) -> DataValidationError:
@@ -260,7 +260,8 @@ def _check_shape(desc: Any) -> None:
             if rule.get("type") not in RULE_TYPES:
                 raise _shape_error(where, f"unknown rule type {rule.get('type')!r}; use one of {', '.join(RULE_TYPES)}")
             needed = {"unit-by-indicator": ("indicatorField", "unitField", "units"),
-                      "percent-range": ("valueField", "unitField")}.get(rule["type"], ())
+                      "percent-range": ("valueField", "unitField"),
+                      "in-list": ("field", "list", "listField")}.get(rule["type"], ())
             for k in needed:
                 if k not in rule:
                     raise _shape_error(where, f"rule {rule['type']} needs \"{k}\"")
@@ -678,7 +679,25 @@ def _check_classes() -> dict:
                     err.rule = "source-key-listed"
                     yield err
 
+    @attrs.define(kw_only=True, repr=False)
+    class in_list(frictionless.Check):
+        """Each row's name must be in a list kept as a CSV file of the package."""
+
+        type = "in-list"
+        Errors = [RuleError]
+        rule_desc: dict = attrs.field(factory=dict)
+        allowed: set = attrs.field(factory=set)
+
+        def validate_row(self, row):
+            val = row[self.rule_desc["field"]]
+            if val is not None and val not in self.allowed:
+                err = RuleError.from_row(row, note=_in_list_note(val, self.rule_desc),
+                                         field_name=self.rule_desc["field"])
+                err.rule = f"in-list: {self.rule_desc['list']}"
+                yield err
+
     _CHECK_CLASSES = {
+        "in-list": in_list,
         "unit-by-indicator": unit_by_indicator,
         "percent-range": percent_range,
         "source-key-listed": source_key_listed,
@@ -708,6 +727,8 @@ def _make_checks(res: dict) -> list:
             out.append(classes[t](field=rule.get("field", "source_key"), keys=keys, separator=rule.get("separator", "")))
         elif t == "min-rows":
             out.append(fchecks.table_dimensions(min_rows=rule.get("minimum", 1)))
+        elif t == "in-list":
+            out.append(classes[t](rule_desc=dict(rule), allowed=_list_values(rule)))
         else:
             raise ValueError(f"Unknown rule type {t!r} in resource {res.get('name')!r} of {PACKAGE_RELPATH.as_posix()}")
     return out
@@ -768,7 +789,29 @@ def _validation_key(desc: dict, res: dict, scans: list["_Scan"]) -> str:
     h.update(json.dumps([r.get("name") for r in desc.get("resources", [])]).encode())  # source-key rule
     for scan in scans:
         h.update(scan.digest.encode())
+    for rule in res.get("rules", []):
+        if rule.get("type") == "in-list":  # the table is valid only against this version of its list
+            h.update(_file_digest(project_root() / rule["list"]).encode())
     return h.hexdigest()
+
+
+def _file_digest(path: pathlib.Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def _list_values(rule: dict) -> set[str]:
+    """The allowed names of an ``in-list`` rule: one column of a CSV file of the package."""
+    path = project_root() / rule["list"]
+    with open(path, encoding="utf-8", newline="") as fh:
+        return {row[rule["listField"]] for row in csv.DictReader(fh) if row.get(rule["listField"])}
+
+
+def _in_list_note(value: str, rule: dict) -> str:
+    return (f"{value!r} is not in the list {rule['list']} (column {rule['listField']}); "
+            "correct the name, or add it to that list")
 
 
 def _code_digest() -> str:
@@ -1262,6 +1305,14 @@ def _check_rules(chunk, values: dict, res: dict, first_row: int, out: _Collector
             for r, u, x in zip(rows[broken], unit.to_numpy()[broken], v[broken]):
                 out.add(int(r), rule["valueField"], f"percent-range: {lo}..{hi} when unit starts with {prefix!r}",
                         f"a percentage (unit {u!r}) must lie between {lo} and {hi}", cell=_plain(x))
+        elif t == "in-list":
+            allowed = _list_values(rule)
+            col = chunk[rule["field"]]
+            for value in pd.unique(col.dropna()):
+                if value not in allowed:
+                    for r in rows[(col == value).to_numpy()]:
+                        out.add(int(r), rule["field"], f"in-list: {rule['list']}", _in_list_note(value, rule),
+                                cell=value)
         elif t == "source-key-listed":
             field = rule.get("field", "source_key")
             keys = [s["bibkey"] for s in res.get("sources", []) if s.get("bibkey")]
