@@ -144,6 +144,7 @@ def compose(site: Path, root: Path, title: str, author: str) -> tuple[str, int, 
             body, _ = remove_elements(body, opening, tag)
         body, _ = remove_elements(body, HIDDEN_CODE, "details")
         body = re.sub(r'<a class="headerlink"[^>]*>.*?</a>', "", body, flags=re.S)
+        body = body.replace('<img loading="lazy" ', "<img ")  # every image is needed on paper
         heading = re.search(r"<h1\b[^>]*>(.*?)</h1>", body, re.S)
         name = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", heading.group(1)))).strip() if heading else page
         me = slug(page)

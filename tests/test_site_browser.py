@@ -127,6 +127,9 @@ def open_page(browser, site_url):
 def read_through(page) -> None:
     """Scroll down the page as a reader would: charts and formulas are made as they come near."""
     step = page.viewport_size["height"] if page.viewport_size else 900
+    # Charts become interactive after the reader's first move (the static image serves until then).
+    page.mouse.move(5, 5)
+    page.mouse.move(40, 40)
     y = 0
     # Sections far from the screen are laid out lazily (content-visibility), so the page
     # grows as it is read: measure its height again at every step.
@@ -356,14 +359,18 @@ def test_no_invented_repository_address_while_none_is_configured(built_site):
 
 
 # --------------------------------------------------------------------------- chart panels
-def _figures(page_html: str):
-    """(figure HTML, embedded spec) of every chart on a page."""
+def _figures(page: Path):
+    """(figure HTML, Vega-Lite spec) of every chart on a page (the spec is a file beside the charts)."""
     import json
 
     out = []
-    for fig in re.findall(r'<figure class="innobook-chart".*?</figure>', page_html, re.S):
+    for fig in re.findall(r'<figure class="innobook-chart".*?</figure>', page.read_text(encoding="utf-8"), re.S):
         m = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', fig, re.S)
-        out.append((fig, json.loads(m.group(1).replace("<\\/", "</"))))
+        if m:
+            out.append((fig, json.loads(m.group(1).replace("<\\/", "</"))))
+            continue
+        url = re.search(r'data-spec-url="([^"]+)"', fig).group(1)
+        out.append((fig, json.loads((page.parent / url).read_text(encoding="utf-8"))))
     return out
 
 
@@ -374,7 +381,7 @@ def test_every_chart_has_three_tabs_three_downloads_and_its_data_as_csv(path, bu
     from urllib.parse import urljoin
 
     page = built_site / path
-    figures = _figures(page.read_text(encoding="utf-8"))
+    figures = _figures(page)
     for i, (fig, spec) in enumerate(figures):
         tabs = re.findall(r'class="innobook-chart__tab innobook-chart__tab--(\w+)"', fig)
         assert tabs == ["chart", "table", "sources"], f"chart {i}: tabs {tabs}"
@@ -477,6 +484,11 @@ def test_chart_only_pages_load_offline_and_draw_their_chart(built_site, open_pag
     assert pages, "the build writes a chart-only page per figure"
     for path in pages[:4]:
         page, watch = open_page(f"charts/{path.name}")
+        page.wait_for_timeout(300)
+        assert page.eval_on_selector("figure.innobook-chart", "f => f.dataset.rendered") is None, \
+            "opening a page costs no chart script: the image serves until the reader moves"
+        page.mouse.move(5, 5)
+        page.mouse.move(40, 40)
         page.wait_for_function("() => document.querySelector('figure.innobook-chart').dataset.rendered",
                                timeout=CHART_TIMEOUT_MS)
         assert page.eval_on_selector("figure.innobook-chart", "f => f.dataset.rendered") == "true"

@@ -11,6 +11,9 @@ a formatted table and a fallback source list. For each chart on a page this modu
 * writes the downloads, made at build time, into ``charts/`` in the site: ``<slug>.png``
   (vl-convert, cached across builds by the specification's digest), ``<slug>.svg`` (the
   static image itself) and ``<slug>.csv`` (the Table tab's data set and columns, unformatted);
+* keeps pages light: the static image becomes a lazily loaded file (``<slug>.svg``) instead of
+  a data URI, and the Vega-Lite specification moves to ``<slug>.vl.json``, which the chart
+  loader fetches only when it makes the chart interactive;
 * writes a page holding the chart alone, ``charts/<slug>.html``, which can be embedded in an
   ``<iframe>``; it loads only the chart stylesheet and the chart loader;
 * gives the figure ``data-key`` (its name, or its number on the page), under which the chart
@@ -202,11 +205,24 @@ def process_page(*, body: str, pagename: str, outdir: Path, cache: Path, package
             (folder / f"{slug}.png").write_bytes(_png(spec, cache))
             (folder / f"{slug}.csv").write_text(charts.table_csv(spec, panel) if panel.get("dataset")
                                                 else "", encoding="utf-8")
+            (folder / f"{slug}.vl.json").write_text(json.dumps(spec, sort_keys=True, ensure_ascii=False),
+                                                    encoding="utf-8")
 
         def figure(prefix: str, page_link: bool) -> str:
             sources = _sources_html(package, bibkeys, resources, attrs.get("data-unit"), columns, prefix)
             body_ = SOURCES_BLOCK.sub(lambda _: sources, inner, count=1)
             body_ = body_.replace(DOWNLOADS_MARK, " " + _downloads_html(slug, prefix, page_link), 1)
+            if img:
+                # A light page: the image and the specification are files of their own, the image
+                # loaded as it nears the screen, the specification only when the chart is made
+                # interactive.
+                body_ = body_.replace(img.group(0), f'<img loading="lazy" decoding="async" '
+                                                    f'src="{prefix}{CHART_DIR}/{slug}.svg"', 1)
+            if spec:
+                body_ = re.sub(rf'<script type="application/json" id="{re.escape(cid)}-spec">.*?</script>', "",
+                               body_, count=1, flags=re.S)
+                body_ = body_.replace(f'data-spec="{cid}-spec"',
+                                      f'data-spec="{cid}-spec" data-spec-url="{prefix}{CHART_DIR}/{slug}.vl.json"', 1)
             return (f'<figure class="innobook-chart" id="fig-{cid}"{attr_text} data-key="{html.escape(key)}" '
                     f'data-slug="{html.escape(slug)}">{body_}</figure>')
 

@@ -247,9 +247,40 @@ def write_icon_css(app: Sphinx) -> None:
             data = "data:image/svg+xml," + quote(svg, safe="/:=' ")
             sel = ",".join(f"i.{s}.fa-{name}" for s in selectors)
             rules.append(f'{sel}{{--ib-i:url("{data}");--ib-w:{w / h:.4f}em}}')
+    rules += _theme_glyph_rules(icons)
     static = Path(app.outdir) / "_static"
     static.mkdir(parents=True, exist_ok=True)
     (static / ICON_CSS).write_text("\n".join(rules) + "\n", encoding="utf-8")
+
+
+def _theme_glyph_rules(icons) -> list[str]:
+    """The theme's own glyphs (admonition icons, external-link arrows...) as CSS masks too.
+
+    The theme draws them with the Font Awesome web font (150 kB) through rules such as
+    ``.admonition.note > .admonition-title:after {content: var(--pst-icon-admonition-note)}``;
+    the same selectors drawn as masks need no font, so readers never download it.
+    """
+    import pydata_sphinx_theme
+
+    css = (Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static"
+           / "styles" / "pydata-sphinx-theme.css").read_text(encoding="utf-8")
+    alias = dict(re.findall(r"--pst-icon-([a-z-]+):var\(--pst-icon-([a-z-]+)\)", css))
+    out = ["/* The theme's glyphs as masks: no icon font is needed, so none is downloaded. */",
+           'i[class*="fa-"],i[class*="fa-"]::before,i[class*="fa-"]::after,.fa-solid,.fas,.fa-regular,'
+           '.far,.fa-brands,.fab{font-family:inherit!important}']
+    for selector, name in re.findall(r"([^{}]+)\{[^{}]*content:var\(--pst-icon-([a-z-]+)\)[^{}]*\}", css):
+        while name in alias:
+            name = alias[name]
+        found = icons.get(("fas", name)) or icons.get(("far", name)) or icons.get(("fab", name))
+        if not found or selector.strip().startswith("@"):
+            continue
+        w, h, path = found
+        svg = f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {w} {h}'><path d='{path}'/></svg>"
+        data = "data:image/svg+xml," + quote(svg, safe="/:=' ")
+        out.append(f'{selector.strip()}{{content:""!important;font:inherit!important;display:inline-block;'
+                   f"width:{w / h:.4f}em;height:1em;background-color:currentColor;"
+                   f'-webkit-mask:url("{data}") no-repeat center/contain;mask:url("{data}") no-repeat center/contain}}')
+    return out
 
 
 # --------------------------------------------------------------------------- pages

@@ -3,7 +3,8 @@
 // The static image stays in the page for printing and for readers without JavaScript; the
 // view box keeps its reserved size, so nothing below a chart moves on a wide screen. To keep
 // pages quick on phones, the Vega bundle (about 1 MB) is loaded only when a chart comes near
-// the screen, and charts are made interactive one per task as they approach, never all at once.
+// the screen after the reader's first scroll or touch, and charts are made interactive one per
+// task as they approach, never all at once.
 //
 // On a screen narrower than the chart, the chart is laid out again at the screen's width, so
 // its text keeps its size instead of shrinking with the image.
@@ -133,11 +134,23 @@
     });
   }
 
+  // The specification: in the page (a notebook's output) or, on the site, a file of its own.
+  function loadSpec(view) {
+    var node = document.getElementById(view.dataset.spec);
+    if (node) { return Promise.resolve(JSON.parse(node.textContent)); }
+    if (!view.dataset.specUrl) { return Promise.reject(new Error("no chart specification")); }
+    return fetch(view.dataset.specUrl).then(function (r) {
+      if (!r.ok) { throw new Error("could not load " + view.dataset.specUrl); }
+      return r.json();
+    });
+  }
+
   function embed(figure) {
     var view = figure.querySelector(".innobook-chart__view");
-    var specNode = document.getElementById(view.dataset.spec);
-    if (!specNode) { figure.dataset.rendered = "failed"; return Promise.resolve(); }
-    var spec = JSON.parse(specNode.textContent);
+    return loadSpec(view).then(function (spec) { return draw(figure, view, spec); });
+  }
+
+  function draw(figure, view, spec) {
     var defaults = {};
     bound(spec).forEach(function (p) { defaults[p.name] = p.value; });
     applyState(spec, readState(figure));
@@ -198,9 +211,7 @@
     later(pump);
   }
 
-  function start() {
-    var figures = document.querySelectorAll("figure.innobook-chart");
-    if (!figures.length) { return; }
+  function observe(figures) {
     if (!("IntersectionObserver" in window)) { figures.forEach(want); return; }
     var observer = new IntersectionObserver(function (entries) {
       entries.forEach(function (entry) {
@@ -208,6 +219,30 @@
       });
     }, { rootMargin: "400px 0px" });
     figures.forEach(function (f) { observer.observe(f); });
+  }
+
+  // The static image is the chart until the reader does something (scrolls, points, touches,
+  // types): only then is the Vega bundle fetched and are the charts near the screen made
+  // interactive. Opening a page therefore costs no script work for charts. A chart whose view
+  // is set in the address is made interactive at once, since its image shows the default view.
+  var INTENT = ["scroll", "wheel", "pointerdown", "pointermove", "touchstart", "keydown", "focusin"];
+
+  function start() {
+    var figures = Array.prototype.slice.call(document.querySelectorAll("figure.innobook-chart"));
+    if (!figures.length) { return; }
+    var shared = figures.filter(function (f) { return Object.keys(readState(f)).length > 0; });
+    shared.forEach(want);
+    var begun = false;
+    function begin() {
+      if (begun) { return; }
+      begun = true;
+      INTENT.forEach(function (type) { window.removeEventListener(type, begin, type !== "scroll"); });
+      observe(figures.filter(function (f) { return shared.indexOf(f) < 0; }));
+    }
+    // The page's own scroll only (the theme scrolls its sidebar by itself as the page opens).
+    INTENT.forEach(function (type) {
+      window.addEventListener(type, begin, { capture: type !== "scroll", passive: true });
+    });
   }
 
   if (document.readyState === "loading") {
