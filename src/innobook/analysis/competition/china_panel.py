@@ -126,7 +126,7 @@ def extremes_table(panel: pd.DataFrame, first_year: int = 2016, z_limit: float =
         if row["loss_year"]:
             why.append("loss year")
         if abs(row["robust_z"]) > z_limit:
-            why.append(f"more than {z_limit:g} robust SD from the median")
+            why.append(f"beyond {z_limit:g} robust SD")
         reasons.append("; ".join(why))
     frame["reasons"] = reasons
     flagged = frame[frame["reasons"] != ""]
