@@ -57,8 +57,10 @@ def visible_html(page_html: str) -> str:
     text = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", page_html, flags=re.S | re.I)
     text = re.sub(r"<img\b[^>]*>", " ", text, flags=re.I)
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
-    # Code as written (cell sources, command lines) is not output.
-    text = re.sub(r'<div class="highlight[^"]*"><pre>.*?</pre></div>', " ", text, flags=re.S)
+    # Code as written (cell sources, command lines) is not output; printed output (a cell's
+    # text/plain result, highlighted as "myst-ansi") is.
+    text = re.sub(r'<div class="highlight-(?!myst-ansi)[^"]*"><div class="highlight"><pre>.*?</pre></div>',
+                  " ", text, flags=re.S)
     text = re.sub(r"<code\b[^>]*>.*?</code>", " ", text, flags=re.S)
     return text
 
@@ -86,13 +88,16 @@ def rough_edges(page_html: str) -> list[str]:
 
 def test_the_checks_catch_what_they_are_meant_to():
     bad = ("<p>The article says nan nan; To be confirmed by the notebook. In 2024.0 it rose.</p>"
-           "<pre>a    1\nName: x, dtype: int64</pre>"
+           '<div class="output text_plain highlight-myst-ansi notranslate"><div class="highlight">'
+           "<pre>a    1\nName: x, dtype: int64</pre></div></div>"
            "<table><tr><td>48.922441</td><td>True</td><td>NaN</td></tr></table>")
     found = " | ".join(rough_edges(bad))
     for sign in ("nan nan", "To be confirmed", "dtype", "2024.0", "48.922441", "True", "NaN"):
         assert sign in found, sign
     good = ("<p>Growth was 48.9% in 2024, 2.69% of GDP; version 2024.01 and 3.14159 in code "
-            "<code>x = 2024.0</code>.</p><table><tr><td>48.9</td><td>yes</td><td>–</td><td>2,024.5</td></tr></table>"
+            "<code>x = 2024.0</code>.</p>"
+            '<div class="highlight-ipython3 notranslate"><div class="highlight"><pre>s.dtype: int64</pre></div></div>'
+            "<table><tr><td>48.9</td><td>yes</td><td>–</td><td>2,024.5</td></tr></table>"
             '<script type="application/json">{"a": 48.922441, "b": NaN}</script>'
             '<img src="data:image/svg+xml,2024.0 True">')
     assert rough_edges(good) == []
