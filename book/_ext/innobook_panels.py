@@ -120,11 +120,32 @@ def _sources_html(package: dict, bibkeys: list[str], resources: list[str], unit:
     return '<div class="innobook-sources">' + "".join(parts) + "</div>"
 
 
+def png_cache(root: Path) -> Path:
+    """Where rendered PNGs are kept between builds: a folder shared by every copy of the project
+    on this machine (``INNOBOOK_CHART_CACHE``, else ``~/.cache/innobook/chart-png``), so that the
+    scratch builds of the tests do not render the same charts again; the project's own
+    ``_build/cache`` if that folder cannot be written. Entries are keyed by the specification and
+    the renderer's version, so a stale image is never served."""
+    import os
+
+    folder = Path(os.environ.get("INNOBOOK_CHART_CACHE") or Path.home() / ".cache" / "innobook" / "chart-png")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+        return folder
+    except OSError:
+        return root / "_build" / "cache" / "chart-png"
+
+
 def _png(spec: dict, cache: Path) -> bytes:
-    import vl_convert  # noqa: F401  (innobook.charts renders with it)
+    from importlib import metadata
+
     from innobook import charts
 
-    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
+    key = json.dumps(spec, sort_keys=True) + metadata.version("vl-convert-python")
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     cached = cache / f"{digest}.png"
     if cached.exists():
         return cached.read_bytes()

@@ -396,7 +396,7 @@ def _complete_charts(app: Sphinx, pagename: str, body: str, context: dict) -> st
     chapter = html.unescape(re.sub(r"<[^>]+>", "", context.get("title", ""))).strip()
     return innobook_panels.process_page(
         body=body, pagename=pagename, outdir=Path(app.outdir), package=_datapackage(app),
-        cache=_root(app) / "_build" / "cache" / "chart-png", resolve_bib=resolve_bib,
+        cache=innobook_panels.png_cache(_root(app)), resolve_bib=resolve_bib,
         chapter=chapter, book=app.config.html_title or app.config.project)
 
 
