@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from test_faults import innobook, notebook, tiny_project
-from test_site_browser import CHROMIUM, FLAGS, Watch, browser  # noqa: F401  (fixture)
+from test_site_browser import Watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -41,14 +41,18 @@ def fetch(url: str) -> str:
         return ""
 
 
-def wait_for(predicate, seconds: float, what: str):
+def wait_for(predicate, seconds: float, what: str, log: Path | None = None):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.25)
-    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+    tail = ""
+    if log is not None and log.exists():
+        lines = [l for l in log.read_text(errors="replace").splitlines() if "WARNING" not in l]
+        tail = "\npreview log (warnings left out), last lines:\n" + "\n".join(lines[-40:])
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}{tail}")
 
 
 def add_to_markdown_cell(notebook: Path, text: str) -> None:
@@ -71,16 +75,16 @@ def test_preview_serves_on_a_free_port_picks_up_edits_and_stops_cleanly(tmp_path
             found = re.findall(r"Serving on (http://127\.0\.0\.1:\d+)", text)
             return found[-1] if found and "Waiting to detect changes" in text else None
 
-        url = wait_for(served, 240, "the preview to serve its first build")
-        assert wait_for(lambda: "Glossary" in fetch(url + "/book/glossary.html"), 30, "the glossary page")
+        url = wait_for(served, 240, "the preview to serve its first build", log_path)
+        assert wait_for(lambda: "Glossary" in fetch(url + "/book/glossary.html"), 60, "the glossary page", log_path)
 
         (root / "book" / "glossary.md").write_text((root / "book" / "glossary.md").read_text()
                                                     + "\nA sentence added while previewing: PROSEMARK.\n")
-        wait_for(lambda: "PROSEMARK" in fetch(url + "/book/glossary.html"), 90, "the prose edit")
+        wait_for(lambda: "PROSEMARK" in fetch(url + "/book/glossary.html"), 90, "the prose edit", log_path)
 
         add_to_markdown_cell(root / "notebooks" / "rnd_growth.ipynb", "\n\nA note added: NOTEBOOKMARK.")
         wait_for(lambda: "NOTEBOOKMARK" in fetch(url + "/book/generated/rnd_growth.html"), 150,
-                 "the notebook edit to be executed and rendered")
+                 "the notebook edit to be executed and rendered", log_path)
         text = log_path.read_text(errors="replace")
         assert "rnd_growth: notebook" in text, "the edited notebook was re-executed because it changed"
         # once at start, once for the notebook edit: the prose edit executed nothing

@@ -23,13 +23,10 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import CHROMIUM, FLAGS, ROOT  # noqa: F401  (re-exported for other browser tests)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("INNOBOOK_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 CHART_TIMEOUT_MS = 30_000
 
 
@@ -57,16 +54,8 @@ PAGES = toc_pages()
 
 
 # --------------------------------------------------------------------------- browser fixtures
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install_browser_deps.sh (make test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield b
-        b.close()
+# The session's one browser (fixture ``browser``) lives in conftest.py: Playwright's sync API
+# allows one running instance per process, so every browser test module shares it.
 
 
 class Watch:
