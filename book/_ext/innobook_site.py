@@ -74,7 +74,9 @@ OWN_ICONS = ("table", "database", "code", "github", "gitlab", "bitbucket", "ligh
 
 # --------------------------------------------------------------------------- project files
 def _root(app: Sphinx) -> Path:
-    return Path(app.confdir)
+    """The project's folder: Sphinx's source folder (the configuration may live elsewhere, as in
+    the live preview)."""
+    return Path(app.srcdir)
 
 
 def _runs(app: Sphinx):
@@ -111,7 +113,7 @@ def _bib_keys(app: Sphinx) -> set[str]:
     if not hasattr(app, "_innobook_bib_keys"):
         keys = set()
         for path in app.config.bibtex_bibfiles:
-            keys |= set(parse_file(app.confdir + "/" + path).entries.keys())
+            keys |= set(parse_file(str(Path(app.srcdir) / path)).entries.keys())
         app._innobook_bib_keys = keys
     return app._innobook_bib_keys
 
@@ -959,7 +961,20 @@ class ParametersDirective(SphinxDirective):
 
 
 # --------------------------------------------------------------------------- setup
+def _cache_pybtex_plugin_lookups() -> None:
+    """pybtex looks its plugins up in every installed package's entry points at each citation
+    it formats (some 15 ms a time, seconds per build); within one build the answer never
+    changes, so remember it. Only successful look-ups are kept (lru_cache does not cache errors)."""
+    import functools
+
+    import pybtex.plugin
+
+    if not hasattr(pybtex.plugin._load_entry_point, "cache_info"):
+        pybtex.plugin._load_entry_point = functools.lru_cache(maxsize=None)(pybtex.plugin._load_entry_point)
+
+
 def setup(app: Sphinx) -> dict:
+    _cache_pybtex_plugin_lookups()
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", write_icon_css)
     app.connect("html-page-context", on_page_context)
