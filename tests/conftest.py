@@ -17,6 +17,29 @@ def copy_project(dest: Path) -> Path:
     return copy_sources(ROOT, dest)
 
 
+def toc_pages() -> list[str]:
+    """Every page the table of contents names, as site paths (``book/intro.html`` ...)."""
+    import re
+
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return list(dict.fromkeys(re.sub(r"\.(md|ipynb)$", "", f) + ".html" for f in files))
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     """A fresh copy of the project, with INNOBOOK_ROOT pointing at it."""

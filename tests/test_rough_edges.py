@@ -111,25 +111,9 @@ def test_css_keeps_glued_numbers_in_the_weight_of_the_sentence(built_site):
 
 def pytest_generate_tests(metafunc):
     if "page_path" in metafunc.fixturenames:
-        from conftest import ROOT
-        import yaml
+        from conftest import toc_pages
 
-        toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-        files = [toc["root"]]
-
-        def walk(node):
-            if isinstance(node, dict):
-                if "file" in node:
-                    files.append(node["file"])
-                for v in node.values():
-                    walk(v)
-            elif isinstance(node, list):
-                for v in node:
-                    walk(v)
-
-        walk({k: v for k, v in toc.items() if k != "root"})
-        pages = [re.sub(r"\.(md|ipynb)$", "", f) + ".html" for f in files]
-        metafunc.parametrize("page_path", list(dict.fromkeys(pages)))
+        metafunc.parametrize("page_path", toc_pages())
 
 
 def test_page_has_no_rough_edges(built_site, page_path):

@@ -23,34 +23,15 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from conftest import CHROMIUM, FLAGS, ROOT  # noqa: F401  (re-exported for other browser tests)
+from conftest import CHROMIUM, FLAGS, ROOT, toc_pages  # noqa: F401  (re-exported for other browser tests)
 
 pytestmark = pytest.mark.browser
 
 CHART_TIMEOUT_MS = 30_000
 
 
-def toc_pages() -> list[str]:
-    """Every page the table of contents names, plus the pages Sphinx adds, as site paths."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk({k: v for k, v in toc.items() if k != "root"})
-    pages = [re.sub(r"\.(md|ipynb)$", "", f) + ".html" for f in files]
-    return list(dict.fromkeys(pages + ["search.html", "genindex.html"]))
-
-
-PAGES = toc_pages()
+# every page of the table of contents, plus the pages Sphinx adds
+PAGES = list(dict.fromkeys(toc_pages() + ["search.html", "genindex.html"]))
 
 
 # --------------------------------------------------------------------------- browser fixtures
