@@ -157,17 +157,29 @@ def _svg_size(svg: str) -> tuple[int, int]:
     return round(float(m.group(1))), round(float(m.group(2)))
 
 
-def source_line(sources: Sequence[Sequence[str]], most: int = 3) -> str:
+# The panel's own words in each edition (text computed from data goes through innobook.i18n).
+UI = {
+    "en": {"chart": "Chart", "table": "Table", "sources": "Sources", "source": "Source: ",
+           "sep": "; ", "more": "; and {n} more (see Sources)", "end": ".",
+           "no_table": "This chart draws no table of data."},
+    "zh": {"chart": "图", "table": "表", "sources": "来源", "source": "来源：",
+           "sep": "；", "more": "；另有{n}项（见“来源”）", "end": "。",
+           "no_table": "此图没有可列成表格的数据。"},
+}
+
+
+def source_line(sources: Sequence[Sequence[str]], most: int = 3, lang: str = "en") -> str:
     """HTML for the caption; ``bib:KEY`` links are resolved by the book's Sphinx extension.
 
     A chart with many sources names the first few; the Sources tab lists them all.
     """
+    ui = UI[lang]
     shown = list(sources)[:most]
-    links = "; ".join(f'<a href="bib:{html.escape(key)}">{html.escape(label)}</a>'
-                      for label, key in shown)
+    links = ui["sep"].join(f'<a href="bib:{html.escape(key)}">{html.escape(label)}</a>'
+                           for label, key in shown)
     rest = len(sources) - len(shown)
-    more = f"; and {rest} more (see Sources)" if rest > 0 else ""
-    return f"Source: {links}{more}."
+    more = ui["more"].format(n=rest) if rest > 0 else ""
+    return f"{ui['source']}{links}{more}{ui['end']}"
 
 
 SIGNIFICANT_DIGITS = 6
@@ -311,9 +323,12 @@ def _text_width(text: str, size: float) -> float:
 
 
 def _wrap(text: str, size: float, room: float) -> list[str]:
+    cjk = re.search(r"[\u2e80-\u9fff]", text) is not None
+    words = re.findall(r"[A-Za-z0-9.,%'()\-]+|\S", text) if cjk else text.split()
     lines, current = [], ""
-    for word in text.split():
-        trial = f"{current} {word}".strip()
+    for word in words:
+        joiner = " " if not cjk or (current[-1:].isascii() and word[:1].isascii() and current) else ""
+        trial = f"{current}{joiner}{word}".strip()
         if current and _text_width(trial, size) > room:
             lines.append(current)
             current = word
@@ -370,14 +385,15 @@ def table_csv(spec: dict, resolved: dict | None = None) -> str:
     return frame.to_csv(index=False, lineterminator="\n")
 
 
-def _table_html(spec: dict, resolved: dict) -> str:
+def _table_html(spec: dict, resolved: dict, lang: str = "en") -> str:
     from . import tables
 
     frame = table_frame(spec, resolved)
     if frame.empty:
-        return '<p class="innobook-table__none">This chart draws no table of data.</p>'
+        return f'<p class="innobook-table__none">{UI[lang]["no_table"]}</p>'
     labels = {c: h for c, h in resolved["columns"]}
-    return tables.html_table(frame, resolved["formats"], labels=labels, max_rows=TABLE_MAX_ROWS)
+    return tables.html_table(frame, resolved["formats"], labels=labels, max_rows=TABLE_MAX_ROWS,
+                             lang=lang)
 
 
 def _bibkeys(spec: dict, meta: dict) -> list[str]:
@@ -391,8 +407,12 @@ def _bibkeys(spec: dict, meta: dict) -> list[str]:
 
 
 # --------------------------------------------------------------------------- the panel
-def to_html(spec: dict) -> str:
-    """The chart panel's HTML for a Vega-Lite specification (see the module docstring)."""
+def to_html(spec: dict, lang: str = "en", cid: str | None = None) -> str:
+    """The chart panel's HTML for a Vega-Lite specification (see the module docstring).
+
+    ``lang="zh"`` draws the Chinese panel of a specification already translated by
+    :func:`innobook.i18n.translate_spec` (its own words, headings and category cells in
+    Chinese); ``cid`` gives both languages' panels the same id."""
     meta = spec.get("usermeta", {}).get("innobook")
     if not meta:
         raise ValueError("chart has no source line or alt text: pass it through charts.finish()")
@@ -400,9 +420,13 @@ def to_html(spec: dict) -> str:
     if "datasets" in spec:
         spec["datasets"] = _round_floats(spec["datasets"])
     resolved = resolve_table(spec)
+    if lang != "en":
+        from .i18n import zh
+
+        resolved["columns"] = [[c, zh(h)] for c, h in resolved["columns"]]
     meta = {**meta, "panel": resolved}
     spec["usermeta"] = {**spec.get("usermeta", {}), "innobook": meta}
-    cid = chart_id(spec, next(_counter))
+    cid = cid or chart_id(spec, next(_counter))
     svg = static_svg(spec)
     width, height = _svg_size(svg)
     plot = spec.get("width")
@@ -427,7 +451,8 @@ def to_html(spec: dict) -> str:
         f'<input type="radio" class="innobook-chart__tab innobook-chart__tab--{kind}" name="{tab}" '
         f'id="{tab}-{kind}"{" checked" if kind == "chart" else ""}>'
         f'<label for="{tab}-{kind}">{label}</label>'
-        for kind, label in (("chart", "Chart"), ("table", "Table"), ("sources", "Sources")))
+        for kind, label in (("chart", UI[lang]["chart"]), ("table", UI[lang]["table"]),
+                            ("sources", UI[lang]["sources"])))
     sources_fallback = "<ul>" + "".join(
         f'<li><a href="bib:{html.escape(key)}">{html.escape(label)}</a></li>' for label, key in meta["sources"]
     ) + "</ul>"
@@ -439,19 +464,26 @@ def to_html(spec: dict) -> str:
         f'aria-label="{alt_text}" style="max-width:{width}px;aspect-ratio:{width}/{height}">'
         f'<img src="{svg_data_uri(svg)}" alt="{alt_text}" width="{width}" '
         f'height="{height}"></div></div>'
-        f'<div class="innobook-chart__panel innobook-chart__panel--table">{_table_html(spec, resolved)}</div>'
+        f'<div class="innobook-chart__panel innobook-chart__panel--table">{_table_html(spec, resolved, lang)}</div>'
         f'<div class="innobook-chart__panel innobook-chart__panel--sources">'
         f'<div class="innobook-sources">{sources_fallback}</div></div>'
         f"</div>"
         f'<script type="application/json" id="{cid}-spec">{spec_json}</script>'
-        f'<figcaption class="innobook-chart__source">{source_line(meta["sources"])}'
+        f'<figcaption class="innobook-chart__source">{source_line(meta["sources"], lang=lang)}'
         f"<!--innobook-downloads--></figcaption>"
         f"</figure>"
     )
 
 
-def _render(spec: dict, **kwargs) -> dict:
-    return {"text/html": to_html(spec)}
+def _render(spec: dict, **kwargs) -> tuple[dict, dict]:
+    """Both editions' panels: the English one as the output, the Chinese one in its metadata,
+    drawn from the same data (see :mod:`innobook.i18n`)."""
+    from . import i18n
+
+    cid = chart_id(spec, next(_counter))
+    english = to_html(spec, "en", cid)
+    chinese = to_html(i18n.translate_spec(spec), "zh", cid)
+    return {"text/html": english}, i18n.bundle_metadata({"text/html": chinese})
 
 
 alt.renderers.register(RENDERER, _render)

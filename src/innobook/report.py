@@ -16,8 +16,9 @@ import math
 from numbers import Integral, Real
 from typing import Any
 
-from myst_nb import glue
+from . import i18n
 
+GLUE_PREFIX = "application/papermill.record/"   # myst_nb.ext.glue.GLUE_PREFIX
 _recorded: dict[str, Any] = {}
 
 
@@ -41,6 +42,71 @@ def plain(value: Any) -> Any:
     if isinstance(value, str):
         return value
     raise TypeError(f"key results must be numbers, strings, booleans or lists, got {type(value).__name__}")
+
+
+def _chinese(variable: Any) -> Any:
+    """The Chinese form of a glued value: text translated, numbers as they are."""
+    from IPython.display import HTML, Markdown
+
+    if isinstance(variable, str):
+        return i18n.zh(variable)
+    if isinstance(variable, (list, tuple)):
+        return type(variable)(_chinese(v) for v in variable)
+    if isinstance(variable, Markdown):
+        return Markdown(i18n.zh_markdown(variable.data))
+    if isinstance(variable, HTML):
+        return HTML(i18n.zh_html(variable.data))
+    return variable
+
+
+def _both_editions(obj) -> tuple[dict, dict]:
+    """IPython's Markdown and HTML displays in both editions: the English as the output, the
+    Chinese (text through :mod:`innobook.i18n`) in its metadata. Registered with IPython when a
+    notebook imports this module, so a notebook's visible code keeps IPython's own classes."""
+    from IPython.display import Markdown
+
+    mime = "text/markdown" if isinstance(obj, Markdown) else "text/html"
+    i18n.take_missing()
+    return {mime: obj.data}, i18n.bundle_metadata({mime: _chinese(obj).data})
+
+
+def _install() -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML, Markdown
+    except ImportError:  # pragma: no cover - IPython is a dependency of the notebooks
+        return
+    shell = get_ipython()
+    if shell is not None:
+        for cls in (Markdown, HTML):
+            shell.display_formatter.mimebundle_formatter.for_type(cls, _both_editions)
+
+
+_install()
+
+
+def glue(name: str, variable: Any, display: bool = False) -> None:
+    """:func:`myst_nb.glue` for both editions: the English display under ``name`` and, in the
+    output's metadata, the Chinese one (text through :mod:`innobook.i18n`, numbers unchanged).
+    """
+    from IPython.core.formatters import format_display_data
+    from IPython.display import display as ipy_display
+
+    prefix = "" if display else GLUE_PREFIX
+    bundle, metadata = format_display_data(variable)
+    metadata = dict(metadata or {})
+    chinese = metadata.pop(i18n.ZH_BUNDLE, None)   # an object that draws both itself (a table)
+    untranslated = metadata.pop(i18n.UNTRANSLATED, [])
+    if chinese is None:
+        i18n.take_missing()
+        chinese, _ = format_display_data(_chinese(variable))
+        untranslated = i18n.take_missing()
+    metadata["scrapbook"] = dict(name=name, mime_prefix=prefix)
+    if chinese != bundle:
+        metadata[i18n.ZH_BUNDLE] = {prefix + k: v for k, v in chinese.items()}
+    if untranslated:
+        metadata[i18n.UNTRANSLATED] = untranslated
+    ipy_display({prefix + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
 
 
 def key_result(name: str, value: Any) -> Any:

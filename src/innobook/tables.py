@@ -185,26 +185,40 @@ def _numeric_columns(df: pd.DataFrame) -> set:
 # --------------------------------------------------------------------------- HTML
 def html_table(df: pd.DataFrame, formats: Mapping[str, Any] | None = None, *,
                labels: Mapping[str, str] | None = None, caption: str | None = None,
-               classes: str = "innobook-table", na: str = NA, max_rows: int | None = None) -> str:
-    """A plain, accessible HTML table (header cells with ``scope``, numbers right-aligned)."""
+               classes: str = "innobook-table", na: str = NA, max_rows: int | None = None,
+               lang: str = "en") -> str:
+    """A plain, accessible HTML table (header cells with ``scope``, numbers right-aligned).
+
+    ``lang="zh"``: headings, caption and text cells in Chinese (:func:`innobook.i18n.zh`), the
+    same formatted numbers."""
+    word = (lambda v: v) if lang == "en" else _zh
     shown = df if max_rows is None else df.head(max_rows)
     text = format_frame(shown, formats, na)
     numeric = _numeric_columns(df)
     num = ' class="num"'
-    head = "".join(f'<th scope="col"{num if c in numeric else ""}>{html.escape(_label(c, labels))}</th>'
+    head = "".join(f'<th scope="col"{num if c in numeric else ""}>{html.escape(word(_label(c, labels)))}</th>'
                    for c in df.columns)
     rows = []
     for _, row in text.iterrows():
-        cells = "".join(f'<td{num if c in numeric else ""}>{html.escape(str(row[c]))}</td>'
+        cells = "".join(f'<td{num if c in numeric else ""}>'
+                        f'{html.escape(str(row[c]) if c in numeric else word(str(row[c])))}</td>'
                         for c in df.columns)
         rows.append(f"<tr>{cells}</tr>")
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    cap = f"<caption>{html.escape(word(caption))}</caption>" if caption else ""
     more = ""
     if max_rows is not None and len(df) > max_rows:
         more = (f'<p class="innobook-table__more">First {max_rows} of {len(df):,} rows; '
-                f"the CSV download holds them all.</p>")
+                f"the CSV download holds them all.</p>" if lang == "en" else
+                f'<p class="innobook-table__more">仅列出前{max_rows}行（共{len(df):,}行），'
+                f"CSV下载文件包含全部数据。</p>")
     return (f'<div class="innobook-table-wrap"><table class="{html.escape(classes)}">{cap}'
             f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>{more}')
+
+
+def _zh(text: str) -> str:
+    from .i18n import zh
+
+    return zh(text)
 
 
 class Table:
@@ -235,6 +249,17 @@ class Table:
 
     def _repr_html_(self) -> str:
         return html_table(self.data, self.formats, labels=self.labels, caption=self.caption, na=self.na)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The English table, with the Chinese one in the output's metadata (one run, two
+        editions: see :mod:`innobook.i18n`)."""
+        from .i18n import bundle_metadata
+
+        chinese = html_table(self.data, self.formats, labels=self.labels, caption=self.caption,
+                             na=self.na, lang="zh")
+        text = self.to_text()
+        return ({"text/html": self._repr_html_(), "text/plain": text},
+                bundle_metadata({"text/html": chinese, "text/plain": text}))
 
     def to_text(self) -> str:
         shown = self.frame.copy()

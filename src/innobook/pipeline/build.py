@@ -124,7 +124,8 @@ def plan(runs: list[Run], root: Path, force: bool = False, out=sys.stdout
     manifest = cache.Manifest(root)
     remove_unproduced(runs, root, manifest, out)
     shared = {"package": cache.package_digest(root),
-              "requirements": cache.sha256_file(root / "requirements.txt")}
+              "requirements": cache.sha256_file(root / "requirements.txt"),
+              "translations": cache.optional_digest(root / cache.OUTPUT_CATALOG)}
     stale, components, reasons = [], {}, {}
     for run in runs:
         comp = cache.run_components(run, root, resource_files, shared)
@@ -195,7 +196,9 @@ def publish_notebook(outcome: Outcome, run: Run, root: Path, generated: Path, re
     results.mkdir(parents=True, exist_ok=True)
     _write_atomic(generated / f"{run.run_id}.ipynb", nbformat.writes(nb) + "\n")
     payload = {"run": run.run_id, "notebook": run.notebook.label, "parameters": run.parameters,
-               "results": notebook_io.glued_values(nb)}
+               "results": notebook_io.glued_values(nb),
+               # Text without a Chinese entry: the Chinese edition is not rendered while any is left.
+               "untranslated": notebook_io.untranslated(nb)}
     _write_atomic(results / f"{run.run_id}.json", json.dumps(payload, indent=1, sort_keys=True,
                                                              ensure_ascii=False) + "\n")
     return None
@@ -277,11 +280,14 @@ def site_inputs_digest(root: Path) -> str:
     files = [root / "_config.yml", root / "_toc.yml", root / "requirements.txt"]
     files += [p for p in (root / "book").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     files += [p for p in (root / "data").rglob("*") if p.is_file()]  # the Data page lists them
+    files += [p for p in (root / "locales").rglob("*") if p.is_file()]  # the Chinese edition
     return cache.sha256_files(files, root)
 
 
 SPHINX = Path("_build") / "sphinx"          # Jupyter Book's output kept between builds
 SPHINX_HTML = SPHINX / "_build" / "html"
+#: Where each edition's Sphinx output is kept between builds, and where it goes in the site.
+EDITION_DIRS = {"en": (SPHINX, ""), "zh": (Path("_build") / "sphinx-zh", "zh")}
 SPHINX_KEY = Path("_build") / "cache" / "sphinx.json"
 
 
@@ -291,6 +297,7 @@ def structure_digest(root: Path) -> str:
     no page of a removed chapter survives and every page sees a changed extension."""
     files = [root / "_config.yml", root / "_toc.yml", root / "requirements.txt"]
     files += sorted((root / "book" / "_ext").glob("*.py"))
+    files += [p for p in [root / "locales" / "zh_CN" / "edition.yml"] if p.exists()]
     names = sorted(p.relative_to(root).as_posix() for p in (root / "book").rglob("*")
                    if p.is_file() and "__pycache__" not in p.parts)
     return cache.sha256_files(files, root) + hashlib.sha256("\n".join(names).encode()).hexdigest()
@@ -299,14 +306,19 @@ def structure_digest(root: Path) -> str:
 def build_site(root: Path, out=sys.stdout, force: bool = False) -> bool:
     """Render the book and swap it in for ``_build/html``; False if it was up to date.
 
-    Sphinx keeps its environment in ``_build/sphinx`` between builds, so an edit to one page
-    re-renders that page (and the pages whose table of contents lists it), not the whole
-    book. The finished HTML is copied to a staging folder and swapped in by rename, so a
-    failed or interrupted build never leaves a half-written site where the last good one was.
-    A failed build also discards the kept environment, so the next build reads every page
-    again and reports every warning.
+    Each edition (English, and Chinese once ``locales/zh_CN/edition.yml`` publishes it) is
+    rendered by its own Sphinx process from the same executed notebooks, at the same time,
+    each with its own environment and doctrees kept between builds (``_build/sphinx``,
+    ``_build/sphinx-zh``), so an edit to one page re-renders that page, not the whole book.
+    The Chinese catalogs are checked and compiled first; any problem stops the build.
+    Both editions' HTML is copied to one staging folder (the Chinese under ``zh/``) and
+    swapped in by rename, so a failed or interrupted build never leaves a half-written site
+    where the last good one was. A failed build also discards the kept environments, so the
+    next build reads every page again and reports every warning.
     """
+    from .catalogs import CatalogError, compile_all
     from .site_assets import prepare_assets
+    from .sphinx_conf import editions, write_conf
 
     prepare_assets(root)
     check_generated(root)
@@ -316,34 +328,49 @@ def build_site(root: Path, out=sys.stdout, force: bool = False) -> bool:
             and json.loads(key_file.read_text()).get("inputs") == digest:
         print("Site is up to date", file=out, flush=True)
         return False
-    structure = structure_digest(root)
-    kept = root / SPHINX
+    chosen = editions(root)
+    if "zh" in chosen:
+        try:
+            compile_all(root)
+        except CatalogError as err:
+            raise BuildError(str(err), 1) from None
+    structure = structure_digest(root) + "|" + ",".join(chosen)
     sphinx_key = root / SPHINX_KEY
     known = json.loads(sphinx_key.read_text()).get("structure") if sphinx_key.exists() else None
-    fresh = force or known != structure or not (root / SPHINX_HTML / "index.html").exists()
+    fresh = force or known != structure or not all(
+        (root / EDITION_DIRS[e][0] / "_build" / "html" / "index.html").exists() for e in chosen)
     if fresh:
-        shutil.rmtree(kept, ignore_errors=True)
-    print(f"Rendering the site with Jupyter Book ({'every page' if fresh else 'changed pages'}; "
+        for kept, _ in EDITION_DIRS.values():
+            shutil.rmtree(root / kept, ignore_errors=True)
+    print(f"Rendering the site ({' and '.join(chosen)}; {'every page' if fresh else 'changed pages'}; "
           "execution off, warnings are errors)", file=out, flush=True)
     started = time.perf_counter()
-    proc = run_jupyter_book(root, kept)
-    if proc.returncode != 0 or not (root / SPHINX_HTML / "index.html").exists():
-        shutil.rmtree(kept, ignore_errors=True)
+    procs = {e: start_sphinx(root, write_conf(root, e), root / EDITION_DIRS[e][0]) for e in chosen}
+    results = {e: finish(p) for e, p in procs.items()}
+    failed = [e for e, (code, _) in results.items()
+              if code != 0 or not (root / EDITION_DIRS[e][0] / "_build" / "html" / "index.html").exists()]
+    if failed:
+        for kept, _ in EDITION_DIRS.values():
+            shutil.rmtree(root / kept, ignore_errors=True)
         sphinx_key.unlink(missing_ok=True)
         log = root / "_build" / "site-build.log"
-        log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
-        text = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
+        text = "".join(f"===== {e}\n{results[e][1]}" for e in chosen)
+        log.write_text(text, encoding="utf-8")
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)
         warnings = [l for l in text.splitlines() if "WARNING" in l or "ERROR" in l]
-        raise BuildError("Jupyter Book failed; the last good site is untouched.\n  "
+        raise BuildError(f"Jupyter Book failed ({', '.join(failed)}); the last good site is untouched.\n  "
                          + "\n  ".join(warnings[:20] or ["see " + str(log.relative_to(root))])
                          + f"\n  full log: {log.relative_to(root)}", 1)
     sphinx_key.parent.mkdir(parents=True, exist_ok=True)
     sphinx_key.write_text(json.dumps({"structure": structure,
-                                      "written": pages_written(proc.stdout)}))
+                                      "written": pages_written(results["en"][1])}))
     staging = root / STAGING / "site"
     shutil.rmtree(staging, ignore_errors=True)
     staging.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(root / SPHINX_HTML, staging, ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"))
+    for e in chosen:
+        kept, sub = EDITION_DIRS[e]
+        shutil.copytree(root / kept / "_build" / "html", staging / sub if sub else staging,
+                        ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"), dirs_exist_ok=True)
     swap_in(staging, root / SITE)
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key_file.write_text(json.dumps({"inputs": digest}))
@@ -351,12 +378,24 @@ def build_site(root: Path, out=sys.stdout, force: bool = False) -> bool:
     return True
 
 
-def run_jupyter_book(root: Path, output: Path) -> subprocess.CompletedProcess:
-    """``jupyter-book build`` into ``output`` (incremental: only outdated pages are written)."""
-    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root),
-           "--path-output", str(output), "-W", "-n", "--keep-going"]
-    return subprocess.run(cmd, cwd=root, capture_output=True, text=True,
-                          env={**os.environ, "NO_COLOR": "1"})
+def start_sphinx(root: Path, conf: Path, output: Path) -> subprocess.Popen:
+    """One edition's render (incremental: only outdated pages are written), as Jupyter Book
+    runs it: HTML builder, nitpicky, warnings are errors, every warning reported."""
+    cmd = [str(Path(sys.executable).with_name("sphinx-build")), "-b", "html", "-c", str(conf),
+           "-d", str(output / "_build" / ".doctrees"), "-W", "-n", "--keep-going",
+           str(root), str(output / "_build" / "html")]
+    log = output.with_name(output.name + ".log")   # a file, not a pipe: two renders run at once
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w", encoding="utf-8") as fh:
+        proc = subprocess.Popen(cmd, cwd=root, stdout=fh, stderr=subprocess.STDOUT, text=True,
+                                env={**os.environ, "NO_COLOR": "1", "INNOBOOK_ROOT": str(root)})
+    proc.log = log
+    return proc
+
+
+def finish(proc: subprocess.Popen) -> tuple[int, str]:
+    proc.wait()
+    return proc.returncode, proc.log.read_text(encoding="utf-8", errors="replace")
 
 
 def pages_written(sphinx_output: str) -> list[str]:

@@ -70,7 +70,16 @@ def run_components(run: Run, root: Path, data_files: Callable[[str], list[Path]]
         "data": sha256_files(files, root),
         "package": shared.get("package") or package_digest(root),
         "requirements": shared.get("requirements") or sha256_file(root / "requirements.txt"),
+        # The Chinese of generated text is written by the run itself (innobook.i18n).
+        "translations": shared.get("translations") or optional_digest(root / OUTPUT_CATALOG),
     }
+
+
+OUTPUT_CATALOG = Path("locales") / "zh_CN" / "outputs.po"
+
+
+def optional_digest(path: Path) -> str:
+    return sha256_file(path) if path.exists() else "absent"
 
 
 class Manifest:

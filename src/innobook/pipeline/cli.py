@@ -9,6 +9,7 @@ Verbs
   bench    time clean, no-op and one-notebook rebuilds against Jupyter Book's own execution
   serve    serve _build/html on localhost
   preview  live-reloading site for authors: re-executes changed notebooks, re-renders changed pages
+  i18n     the Chinese edition's catalogs: update (extract the prose), check, stat
 
 Exit codes: 0 success, 1 a notebook or the site build failed, 2 bad input
 (parameters, data, configuration files, or command line). Expected faults are answered by
@@ -64,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
 
     pv = sub.add_parser("preview", help="live-reloading local site for authors")
     pv.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free port)")
+    i = sub.add_parser("i18n", help="the Chinese edition's message catalogs")
+    i.add_argument("action", choices=("update", "outputs", "check", "stat"),
+                   help="update: extract the prose and merge it into locales/; check: every rule, "
+                        "every catalog; outputs: add the generated text the runs could not translate to "
+                        "locales/zh_CN/outputs.po; stat: translated, fuzzy and untranslated per catalog")
+    i.add_argument("catalogs", nargs="*", type=Path, help="check only these .po files")
     return p
 
 
@@ -112,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             from .preview import preview
 
             return preview(root, args.port)
+        if args.verb == "i18n":
+            return _i18n(root, args.action, args.catalogs)
     except BuildError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
@@ -127,6 +136,36 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def _i18n(root: Path, action: str, only: list[Path]) -> int:
+    from . import catalogs
+
+    if action == "update":
+        catalogs.extract(root)
+        return 0
+    if action == "outputs":
+        catalogs.add_outputs(root)
+        return 0
+    if action == "stat":
+        rows = catalogs.stat(root)
+        for name, t, f, u in rows:
+            print(f"{name}: {t} translated, {f} fuzzy, {u} untranslated")
+        print(f"total: {sum(r[1] for r in rows)} translated, {sum(r[2] for r in rows)} fuzzy, "
+              f"{sum(r[3] for r in rows)} untranslated")
+        return 0
+    problems = []
+    for po in only:
+        if po.resolve() == (root / catalogs.OUTPUTS).resolve():
+            problems += catalogs.check_outputs(root)
+        else:
+            problems += catalogs.check_catalog(po.resolve(), root)
+    if not only:
+        problems = catalogs.check_all(root)
+    for problem in problems:
+        print(problem.describe())
+    print(f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
 def _expected_fault(err: Exception) -> tuple[str, int] | None:
     """The message and exit code of a fault a user can cause and fix, or None."""
     from ..data import DataValidationError
@@ -136,6 +175,10 @@ def _expected_fault(err: Exception) -> tuple[str, int] | None:
         return str(err), 2
     if isinstance(err, DataValidationError):
         return f"Data check failed, nothing was executed:\n{err}", 2
+    from .catalogs import CatalogError
+
+    if isinstance(err, CatalogError):
+        return str(err), 1
     if isinstance(err, PermissionError):
         return (f"cannot write {err.filename or 'a file'} ({err.strerror}); check that folder's "
                 "permissions or choose another folder", 2)

@@ -186,6 +186,20 @@ def glued_values(nb: nbformat.NotebookNode) -> dict[str, Any]:
     return values
 
 
+UNTRANSLATED = "innobook/untranslated"   # innobook.i18n.UNTRANSLATED
+
+
+def untranslated(nb: nbformat.NotebookNode) -> list[str]:
+    """The texts a run produced without a Chinese entry in ``locales/zh_CN/outputs.po``."""
+    found: list[str] = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            for text in out.get("metadata", {}).get(UNTRANSLATED, []):
+                if text not in found:
+                    found.append(text)
+    return found
+
+
 def chart_outputs(nb: nbformat.NotebookNode) -> list[str]:
     """The HTML of every chart in a notebook, in order (for determinism checks)."""
     charts = []

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .build import execute
 from .site_assets import prepare_assets
+from .sphinx_conf import write_conf
 
 PREVIEW = Path("_build") / "preview"
 
@@ -34,33 +35,6 @@ PREVIEW = Path("_build") / "preview"
 IGNORED = ("_build", ".venv", ".git", "book/generated", "book/_vendor", "test-artifacts",
            "tools", "node_modules", ".venv.lock")
 IGNORED_PATTERNS = (r"__pycache__", r"\.ipynb_checkpoints", r"\.tmp$", r"~$", r"\.swp$")
-
-PATH_KEYS = ("html_static_path", "bibtex_bibfiles", "templates_path")
-
-
-def sphinx_conf(root: Path) -> str:
-    """The text of a ``conf.py`` equivalent to what ``jupyter-book build`` uses, with absolute paths."""
-    from jupyter_book.config import get_final_config
-
-    config, _ = get_final_config(user_yaml=root / "_config.yml", sourcedir=root,
-                                 cli_config={"external_toc_path": (root / "_toc.yml").as_posix(),
-                                             "latex_individualpages": False})
-    for key in PATH_KEYS:
-        if key in config:
-            config[key] = [str(root / p) for p in config[key]]
-    if config.get("html_favicon"):
-        config["html_favicon"] = str(root / config["html_favicon"])
-    import yaml
-
-    local = (yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}) \
-        .get("sphinx", {}).get("local_extensions", {}) or {}
-    lines = ["# Written by `python -m innobook preview` from _config.yml and _toc.yml; do not edit.",
-             "import sys"]
-    for folder in sorted(set(local.values())):
-        lines.append(f"sys.path.insert(0, {str(root / folder)!r})")
-    lines += [f"{key} = {config[key]!r}" for key in sorted(config)]
-    return "\n".join(lines) + "\n"
-
 
 def autobuild_command(root: Path, port: int) -> list[str]:
     """The ``sphinx-autobuild`` command line for this project."""
@@ -82,7 +56,7 @@ def preview(root: Path, port: int = 8000) -> int:
     execute(root)  # fail early, with the build's own message, if a notebook or the data is wrong
     conf = root / PREVIEW / "conf"
     conf.mkdir(parents=True, exist_ok=True)
-    (conf / "conf.py").write_text(sphinx_conf(root), encoding="utf-8")
+    write_conf(root, "en", conf)
     cmd = autobuild_command(root, port)
     shown = "any free port" if port == 0 else f"http://127.0.0.1:{port}/"
     print(f"Preview on {shown}: edits to book/, notebooks/, src/ and data/ rebuild what they "

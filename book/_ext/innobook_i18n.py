@@ -1,0 +1,153 @@
+"""The two editions of the book: English and Simplified Chinese (简体中文), from one run.
+
+Each notebook is executed once. Output that carries language (a chart, a table, a glued
+sentence) holds its English form in the output's data and its Chinese form under the
+output's metadata key :data:`ZH_BUNDLE`, both written by the same kernel from the same
+values (see ``innobook.i18n``). The book is then rendered twice, and this module's
+:func:`read_notebook` is the notebook reader of both renderings (MyST-NB's
+``nb_custom_formats`` for ``.ipynb``):
+
+* ``edition="en"`` keeps the English data and drops the Chinese bundle;
+* ``edition="zh"`` puts the Chinese bundle in place of the English data;
+* ``edition="source"`` (the message-catalog extraction) drops every output, so that only the
+  notebooks' own Markdown goes into the prose catalogs; generated text has its own catalog.
+"""
+
+from __future__ import annotations
+
+import nbformat
+
+#: The output metadata key holding an output's Chinese mime bundle (same as innobook.i18n).
+ZH_BUNDLE = "innobook/zh"
+EDITIONS = ("en", "zh", "source")
+
+
+def read_notebook(text: str, edition: str = "en") -> nbformat.NotebookNode:
+    """Read an executed notebook for one edition (see the module docstring)."""
+    if edition not in EDITIONS:
+        raise ValueError(f"edition {edition!r}: use one of {', '.join(EDITIONS)}")
+    nb = nbformat.reads(text, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if edition == "source":
+            cell.outputs = [_skeleton(o) for o in cell.get("outputs", []) if _is_glued_markdown(o)]
+            continue
+        for output in cell.get("outputs", []):
+            bundle = output.get("metadata", {}).pop(ZH_BUNDLE, None)
+            if bundle is not None and edition == "zh":
+                output["data"] = bundle
+    return nb
+
+
+def _is_glued_markdown(output) -> bool:
+    return any(k.endswith("text/markdown") for k in output.get("data", {})) \
+        and "scrapbook" in output.get("metadata", {})
+
+
+def _skeleton(output):
+    """A glued Markdown output reduced to its directive fences: an exercise opened in glued
+    Markdown and closed in the page (sphinx-exercise's gated directives) still pairs up, and
+    none of the generated words reaches the prose catalogs."""
+    for key, text in output["data"].items():
+        if key.endswith("text/markdown"):
+            text = text if isinstance(text, str) else "".join(text)
+            output["data"][key] = "\n".join(l for l in text.splitlines()
+                                            if l.startswith("```") or l.startswith(":"))
+    return output
+
+
+# --------------------------------------------------------------------------- the editions' links
+LABELS = {"en": ("English", "en", "en"), "zh": ("简体中文", "zh-CN", "zh-Hans")}
+
+
+def edition_of(app) -> str:
+    return "zh" if (app.config.language or "en").startswith("zh") else "en"
+
+
+def counterpart(pagename: str, here: str, there: str) -> str:
+    """The relative address of the same page in the other edition (the Chinese one lives in
+    ``zh/`` under the English one)."""
+    depth = pagename.count("/") + (1 if here == "zh" else 0)
+    prefix = "../" * depth
+    return prefix + ("zh/" if there == "zh" else "") + pagename + ".html"
+
+
+def on_page_context(app, pagename, templatename, context, doctree) -> None:
+    """A link to the same page in the other edition at the top of every page, and ``hreflang``
+    alternates in its head, once the site publishes more than one edition."""
+    import html
+
+    editions = list(app.config.innobook_editions or ["en"])
+    here = edition_of(app)
+    if len(editions) < 2 or here not in editions:
+        return
+    tags = []
+    for edition in editions:
+        href = counterpart(pagename, here, edition) if edition != here else \
+            "../" * pagename.count("/") + pagename + ".html"
+        tags.append(f'<link rel="alternate" hreflang="{LABELS[edition][2]}" href="{html.escape(href)}">')
+    context["metatags"] = context.get("metatags", "") + "\n".join(tags) + "\n"
+    links = "".join(
+        f'<a class="innobook-language__link" lang="{LABELS[e][1]}" hreflang="{LABELS[e][2]}" '
+        f'href="{html.escape(counterpart(pagename, here, e))}">{LABELS[e][0]}</a>'
+        for e in editions if e != here)
+    label = "其他语言版本" if here == "zh" else "Other editions"
+    context["body"] = (f'<nav class="innobook-language" aria-label="{label}">{links}</nav>'
+                       + context.get("body", ""))
+
+
+def on_build_finished(app, exception) -> None:
+    """``<html lang="zh-CN">`` on every Chinese page (Sphinx writes the configuration's
+    ``zh_CN``)."""
+    if exception is not None or app.builder.format != "html" or edition_of(app) != "zh":
+        return
+    from pathlib import Path
+
+    for page in Path(app.outdir).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        fixed = text.replace('<html lang="zh_CN"', '<html lang="zh-CN"', 1)
+        if fixed != text:
+            page.write_text(fixed, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- search
+def _search_language():
+    from sphinx.search.zh import SearchChinese
+
+    class SearchChineseWords(SearchChinese):
+        """Sphinx's Chinese search (jieba cuts the pages' text into words for the index), with a
+        query splitter for the browser: a run of Chinese characters is cut into the longest
+        words the index holds, so 新质生产力 finds the pages that hold 新质 and 生产力. Sphinx's own
+        browser code keeps such a run whole, and finds nothing."""
+
+        js_splitter_code = r"""
+function splitQuery(query) {
+  const index = (typeof Search !== "undefined" && Search._index) ? Search._index : {};
+  const known = (w) => (index.terms && w in index.terms) || (index.titleterms && w in index.titleterms);
+  const out = [];
+  for (const part of query.split(/[^\p{L}\p{N}_]+/gu)) {
+    for (const run of (part.match(/[\u3400-\u9fff\uf900-\ufaff]+|[^\u3400-\u9fff\uf900-\ufaff]+/g) || [])) {
+      if (!/[\u3400-\u9fff\uf900-\ufaff]/.test(run)) { out.push(run); continue; }
+      let i = 0;
+      while (i < run.length) {
+        let n = Math.min(8, run.length - i);
+        while (n > 1 && !known(run.substr(i, n))) n--;
+        if (n > 1 || known(run[i]) || run.length === 1) out.push(run.substr(i, n));
+        i += n;
+      }
+    }
+  }
+  return out.filter((w) => w.length > 0);
+}
+"""
+
+    return SearchChineseWords
+
+
+def setup(app):
+    app.add_config_value("innobook_editions", ["en"], "html")
+    app.add_search_language(_search_language())
+    app.connect("html-page-context", on_page_context)
+    app.connect("build-finished", on_build_finished)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
