@@ -82,9 +82,19 @@ def needs_translation(text: str) -> bool:
 
 
 def _root() -> Path:
-    from .data import project_root
+    """The book's folder: ``INNOBOOK_ROOT``, or the nearest folder up from here with a
+    ``_config.yml`` (this module sits beside the data layer, not above it, so it does not ask
+    :mod:`innobook.data`)."""
+    import os
 
-    return project_root()
+    env = os.environ.get("INNOBOOK_ROOT")
+    if env:
+        return Path(env).resolve()
+    for start in (Path.cwd().resolve(), Path(__file__).resolve().parent):
+        for folder in (start, *start.parents):
+            if (folder / "_config.yml").is_file() and (folder / "locales").is_dir():
+                return folder
+    return Path.cwd()
 
 
 @functools.lru_cache(maxsize=1)

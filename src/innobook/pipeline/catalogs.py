@@ -275,6 +275,8 @@ def compile_all(root: Path) -> Path:
     from babel.messages.mofile import write_mo
 
     problems = check_all(root)
+    # A broken number first; untranslated messages after.
+    problems.sort(key=lambda p: p.rule.startswith(("not translated", "written by")))
     if problems:
         shown = "\n  ".join(p.describe() for p in problems[:15])
         more = f"\n  ... and {len(problems) - 15} more" if len(problems) > 15 else ""
@@ -339,7 +341,35 @@ def extract(root: Path, out=sys.stdout) -> None:
         if docname_of(po, root) not in pages:
             po.unlink()
             print(f"  removed {po.relative_to(root)} (its page is gone)", file=out)
-    print(f"Catalogs updated in {MESSAGES}/ from {len(pages)} page(s)", file=out)
+    filled = fill_from_memory(root)
+    print(f"Catalogs updated in {MESSAGES}/ from {len(pages)} page(s); {filled} message(s) filled "
+          "from identical translated messages of other pages", file=out)
+
+
+def fill_from_memory(root: Path) -> int:
+    """Fill an untranslated message whose source text is translated, unchanged, in another
+    page's catalog (the three city pages share one notebook's Markdown). Plain glue
+    references stay plain, so each page's own values are shown."""
+    from babel.messages.pofile import write_po
+
+    memory: dict[str, str] = {}
+    loaded = {po: read(po) for po in catalogs(root)}
+    for catalog in loaded.values():
+        for m in catalog:
+            if m.id and isinstance(m.string, str) and m.string and not m.fuzzy:
+                memory.setdefault(m.id, m.string)
+    filled = 0
+    for po, catalog in loaded.items():
+        changed = False
+        for m in catalog:
+            if m.id and not m.string and m.id in memory:
+                m.string = memory[m.id]
+                changed = True
+                filled += 1
+        if changed:
+            with po.open("wb") as fh:
+                write_po(fh, catalog, width=0)
+    return filled
 
 
 def stat(root: Path) -> list[tuple[str, int, int, int]]:

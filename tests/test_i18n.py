@@ -1,0 +1,172 @@
+"""The Chinese edition's safety rules: a translation cannot lose or change a number.
+
+The checks in ``innobook.pipeline.catalogs`` (prose) and ``innobook.i18n`` (generated text)
+are exercised on broken translations, in scratch copies of the catalogs where a file is
+involved; the committed prose catalogs must pass them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from innobook import i18n
+from innobook.pipeline import catalogs
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = "Spending rose {glue:text}`rnd_pct:.1f`% in 2023 {cite:p}`nbs_2024` (see {doc}`../cities`)."
+DOC = "book/generated/rnd_growth"
+
+
+def test_a_faithful_translation_passes():
+    ok = "2023年支出增长{glue:text}`rnd_pct:.1f`%{cite:p}`nbs_2024`（见{doc}`城市 <../cities>`）。"
+    assert catalogs.check_message(SRC, ok, DOC) == []
+
+
+@pytest.mark.parametrize("broken, rule", [
+    ("2023年支出增长%{cite:p}`nbs_2024`（见{doc}`../cities`）。", "glue references"),
+    ("2023年支出增长{glue:text}`rnd_pct:.0f`%{cite:p}`nbs_2024`（见{doc}`../cities`）。", "glue references"),
+    ("2023年支出增长{glue:text}`other:.1f`%{cite:p}`nbs_2024`（见{doc}`../cities`）。", "glue references"),
+    ("2023年支出增长{glue:text}`rnd_pct:.1f`%，即8.3%{cite:p}`nbs_2024`（见{doc}`../cities`）。", "typed by hand"),
+    ("2024年支出增长{glue:text}`rnd_pct:.1f`%{cite:p}`nbs_2024`（见{doc}`../cities`）。", "typed by hand"),
+    ("2023年支出增长{glue:text}`rnd_pct:.1f`%（见{doc}`../cities`）。", "citations"),
+    ("2023年支出增长{glue:text}`rnd_pct:.1f`%{cite:p}`nbs_2024`（见{doc}`../data`）。", "citations"),
+])
+def test_a_broken_translation_is_caught(broken, rule):
+    found = catalogs.check_message(SRC, broken, DOC)
+    assert any(rule in f for f in found), found
+
+
+def test_path_form_is_added_to_plain_glue_references():
+    text = catalogs.path_form("增长{glue:text}`rnd_pct:.1f`%，{glue:text}`/book/generated/x.ipynb::k`", DOC)
+    assert "{glue:text}`/book/generated/rnd_growth.ipynb::rnd_pct:.1f`" in text
+    assert "{glue:text}`/book/generated/x.ipynb::k`" in text
+
+
+def test_path_form_and_plain_form_count_as_the_same_reference():
+    same = "增长{glue:text}`/book/generated/rnd_growth.ipynb::rnd_pct:.1f`%（2023年）{cite:p}`nbs_2024`" \
+           "（见{doc}`../cities`）。"
+    assert catalogs.check_message(SRC, same, DOC) == []
+
+
+def _scratch(tmp_path: Path) -> Path:
+    root = tmp_path / "book"
+    shutil.copytree(ROOT / "locales", root / "locales")
+    shutil.copy(ROOT / "_toc.yml", root / "_toc.yml")
+    (root / catalogs.OUTPUTS).unlink(missing_ok=True)   # the prose catalogs only
+    return root
+
+
+def _break(po: Path, mutate) -> None:
+    from babel.messages.pofile import write_po
+
+    catalog = catalogs.read(po)
+    for message in catalog:
+        if message.id and "{glue:text}" in message.id and message.string:
+            message.string = mutate(message.string)
+            break
+    else:
+        pytest.fail(f"{po} has no translated message with a glue reference")
+    with po.open("wb") as fh:
+        write_po(fh, catalog, width=0)
+
+
+@pytest.mark.parametrize("mutate, rule", [
+    (lambda s: s.replace("{glue:text}", "{glue:md}", 1), "glue references"),
+    (lambda s: s + "（约12.5%）", "typed by hand"),
+])
+def test_compiling_refuses_a_broken_catalog_and_names_it(tmp_path, mutate, rule):
+    root = _scratch(tmp_path)
+    po = root / catalogs.MESSAGES / "book" / "conclusion.po"
+    _break(po, mutate)
+    with pytest.raises(catalogs.CatalogError) as err:
+        catalogs.compile_all(root)
+    assert "locales/zh_CN/LC_MESSAGES/book/conclusion.po" in str(err.value)
+    assert rule in str(err.value)
+    assert not (root / catalogs.COMPILED).exists(), "nothing is compiled from a broken catalog"
+
+
+def test_a_fuzzy_message_is_refused(tmp_path):
+    from babel.messages.pofile import write_po
+
+    root = _scratch(tmp_path)
+    po = root / catalogs.MESSAGES / "book" / "intro.po"
+    catalog = catalogs.read(po)
+    next(m for m in catalog if m.id and m.string).flags.add("fuzzy")
+    with po.open("wb") as fh:
+        write_po(fh, catalog, width=0)
+    problems = catalogs.check_catalog(po, root)
+    assert any("fuzzy" in p.rule for p in problems)
+
+
+def test_every_published_page_has_a_complete_valid_catalog():
+    problems = [p for p in catalogs.check_all(ROOT) if p.path != catalogs.OUTPUTS.as_posix()]
+    assert problems == [], "\n".join(p.describe() for p in problems[:10])
+
+
+def test_generated_text_catalog_entries_carry_their_placeholders():
+    problems = [p for p in catalogs.check_outputs(ROOT, complete=False)
+                if "not in the catalog" not in p.rule]
+    assert problems == [], "\n".join(p.describe() for p in problems[:10])
+
+
+# --------------------------------------------------------------------------- generated text
+def test_template_takes_the_numbers_out_and_fill_puts_them_back():
+    pattern, values = i18n.template("R&D rose 8.3% in 2024, to 3,613.0 billion yuan")
+    assert pattern == "R&D rose {0}% in {1}, to {2} billion yuan"
+    assert i18n.fill("{1}年研发经费增长{0}%，达到{2}十亿元", values) == "2024年研发经费增长8.3%，达到3,613.0十亿元"
+
+
+@pytest.mark.parametrize("target, ok", [("{1}年增长{0}%", True), ("{1}年增长{0}%，即2024年", False),
+                                        ("增长{0}%", False)])
+def test_generated_text_entries_are_checked(target, ok):
+    assert (i18n.check_entry("rose {0}% in {1}", target) == []) is ok
+
+
+def test_an_untranslated_text_stays_english_and_is_recorded(monkeypatch):
+    monkeypatch.setattr(i18n, "catalog", lambda: {"Share of {0}": "{0}年占比"})
+    i18n.take_missing()
+    assert i18n.zh("Share of 2024") == "2024年占比"
+    assert i18n.zh("Something new") == "Something new"
+    assert i18n.zh("share_pct") == "share_pct" and i18n.zh("12.5") == "12.5"
+    assert i18n.take_missing() == ["Something new"]
+
+
+def test_a_chart_is_drawn_in_chinese_from_the_same_data(monkeypatch):
+    monkeypatch.setattr(i18n, "catalog", lambda: {"R&D by city": "各城市研发", "City": "城市",
+                                                  "Shenzhen": "深圳", "Figures": "数据"})
+    spec = {"title": {"text": "R&D by city"}, "datasets": {"d": [{"city": "Shenzhen", "v": 1.5}]},
+            "encoding": {"x": {"field": "city", "type": "nominal", "title": "City"},
+                         "y": {"field": "v", "type": "quantitative"}},
+            "usermeta": {"innobook": {"alt": "Figures", "sources": [["NBS", "nbs"]]}}}
+    out = i18n.translate_spec(spec)
+    assert out["title"]["text"] == "各城市研发" and out["encoding"]["x"]["title"] == "城市"
+    assert "深圳" in out["encoding"]["x"]["axis"]["labelExpr"]
+    assert out["datasets"] == spec["datasets"], "the data are the same values"
+    assert spec["title"]["text"] == "R&D by city", "the English chart is untouched"
+
+
+def test_the_site_reader_picks_one_language_per_edition():
+    import sys
+
+    import nbformat
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import innobook_i18n
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<p>Share</p>"},
+                                           metadata={i18n.ZH_BUNDLE: {"text/html": "<p>占比</p>"}})]
+    nb.cells = [cell, nbformat.v4.new_markdown_cell("Prose")]
+    text = nbformat.writes(nb)
+    en = innobook_i18n.read_notebook(text, "en")
+    zh = innobook_i18n.read_notebook(text, "zh")
+    assert en.cells[0].outputs[0].data["text/html"] == "<p>Share</p>"
+    assert zh.cells[0].outputs[0].data["text/html"] == "<p>占比</p>"
+    assert i18n.ZH_BUNDLE not in en.cells[0].outputs[0].metadata
+    assert innobook_i18n.read_notebook(text, "source").cells[0].outputs == []
+    with pytest.raises(ValueError, match="en, zh, source"):
+        innobook_i18n.read_notebook(text, "fr")
