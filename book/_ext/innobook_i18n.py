@@ -57,6 +57,59 @@ def _skeleton(output):
     return output
 
 
+# --------------------------------------------------------------- glue inside translated messages
+_RENDERER = "innobook_nb_renderer"
+
+
+class _Remember(dict):
+    """A document's attributes that keep MyST-NB's notebook renderer for the page's later
+    translated messages (MyST-NB removes it from the document when the parse ends)."""
+
+    def __init__(self, attributes, temp_data):
+        super().__init__(attributes)
+        self._temp_data = temp_data
+
+    def __setitem__(self, key, value):
+        if key == "nb_renderer":
+            self._temp_data[_RENDERER] = value
+        super().__setitem__(key, value)
+
+
+def translating_parser():
+    """MyST-NB's notebook parser, which also lets a translated message use the page's glue.
+
+    Sphinx parses each translated message (``msgstr``) as a separate small Markdown document;
+    MyST-NB's glue roles look the key up in the notebook renderer stored on the document, so
+    ``{glue:text}`key``` in a translation would find nothing. This parser remembers the page's
+    renderer while the page is read (in ``env.temp_data``, cleared by Sphinx after each page)
+    and lends it to the page's translated messages, so a translation writes the same plain
+    glue reference as its English message. The values pasted are the edition's own: in the
+    Chinese rendering :func:`read_notebook` has already put the Chinese bundles in place.
+    """
+    from myst_nb.sphinx_ import Parser
+
+    class TranslatingParser(Parser):
+        def parse(self, inputstring, document):
+            temp_data = self.env.temp_data
+            if document.current_source.endswith("<translated>"):
+                renderer = temp_data.get(_RENDERER)
+                if renderer is not None:
+                    document.attributes["nb_renderer"] = renderer
+                try:
+                    return super().parse(inputstring, document)
+                finally:
+                    document.attributes.pop("nb_renderer", None)
+            temp_data.pop(_RENDERER, None)
+            attributes = document.attributes
+            document.attributes = _Remember(attributes, temp_data)
+            try:
+                return super().parse(inputstring, document)
+            finally:
+                document.attributes = dict(document.attributes)
+
+    return TranslatingParser
+
+
 # --------------------------------------------------------------------------- the editions' links
 LABELS = {"en": ("English", "en", "en"), "zh": ("简体中文", "zh-CN", "zh-Hans")}
 
@@ -148,6 +201,8 @@ function splitQuery(query) {
 def setup(app):
     app.add_config_value("innobook_editions", ["en"], "html")
     app.add_search_language(_search_language())
+    app.setup_extension("myst_nb")
+    app.add_source_parser(translating_parser(), override=True)
     app.connect("html-page-context", on_page_context)
     app.connect("build-finished", on_build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -64,13 +64,31 @@ def fill(pattern: str, values: list[str]) -> str:
     return PLACEHOLDER.sub(lambda m: values[int(m.group(1))], pattern)
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+MONTH_NUMBER = re.compile(r"(?<![\d.])(\d{1,2})(?=月)")
+
+
+def named_months(source: str) -> set[str]:
+    """The numbers of the months an English text names: ``"23 October"`` -> ``{"10"}``."""
+    return {str(i) for i, name in enumerate(MONTHS, 1)
+            if re.search(rf"\b({name}|{name[:3]}\.?)(?![a-z])", source)}
+
+
+def without_named_months(target: str, source: str) -> str:
+    """``target`` without the month numbers that stand for a month its source names: Chinese
+    writes October as ``10月``, a digit the English spells as a word (no other digit is freed)."""
+    allowed = named_months(source)
+    return MONTH_NUMBER.sub(lambda m: "" if m.group(1) in allowed else m.group(0), target)
+
+
 def check_entry(source: str, target: str) -> list[str]:
     """What is wrong with one catalog entry: placeholders must match, no typed digits."""
     wrong = []
     if sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(target)):
         wrong.append("the translation must use each placeholder of its source ({0}, {1} ...) "
                      "exactly as often as the source does")
-    if NUMBER.search(PLACEHOLDER.sub("", target)):
+    if NUMBER.search(PLACEHOLDER.sub("", without_named_months(target, source))):
         wrong.append("digits typed by hand: every number comes from a placeholder")
     return wrong
 
@@ -110,6 +128,12 @@ def catalog() -> dict[str, str]:
     return {m.id: m.string for m in entries if m.id and m.string and not m.fuzzy}
 
 
+@functools.lru_cache(maxsize=1)
+def translated() -> frozenset[str]:
+    """The catalog's Chinese templates themselves: text that is already translated."""
+    return frozenset(catalog().values())
+
+
 def zh(text: Any) -> Any:
     """The Chinese of one English text (the English itself, recorded, if it has no entry)."""
     if not isinstance(text, str) or not needs_translation(text):
@@ -117,6 +141,8 @@ def zh(text: Any) -> Any:
     pattern, values = template(text)
     found = catalog().get(pattern)
     if found is None:
+        if pattern in translated():   # already Chinese (a label translated once, met again)
+            return text
         _missing.add(pattern)
         return text
     return fill(found, values)
