@@ -179,3 +179,13 @@ def test_the_site_reader_picks_one_language_per_edition():
     assert innobook_i18n.read_notebook(text, "source").cells[0].outputs == []
     with pytest.raises(ValueError, match="en, zh, source"):
         innobook_i18n.read_notebook(text, "fr")
+
+
+def test_a_table_of_contents_caption_without_chinese_is_caught(tmp_path):
+    root = _scratch(tmp_path)
+    assert catalogs.check_captions(root) == []
+    edition = root / "locales" / "zh_CN" / "edition.yml"
+    edition.write_text(edition.read_text(encoding="utf-8").replace("  Conclusion: 结论\n", ""),
+                       encoding="utf-8")
+    problems = catalogs.check_captions(root)
+    assert [p.msgid for p in problems] == ["Conclusion"] and problems[0].path.endswith("edition.yml")

@@ -110,6 +110,22 @@ def translating_parser():
     return TranslatingParser
 
 
+# ------------------------------------------------------------------- the table of contents' captions
+def translate_captions(app, doctree) -> None:
+    """The part captions of ``_toc.yml`` in the edition's language (``innobook_captions``, from
+    ``locales/zh_CN/edition.yml``): sphinx-external-toc writes them into the root page's
+    toctrees, where no message catalog reaches them."""
+    captions = app.config.innobook_captions
+    if not captions:
+        return
+    from sphinx import addnodes
+
+    for toctree in doctree.findall(addnodes.toctree):
+        caption = toctree.get("caption")
+        if caption in captions:
+            toctree["caption"] = captions[caption]
+
+
 # --------------------------------------------------------------------------- the editions' links
 LABELS = {"en": ("English", "en", "en"), "zh": ("简体中文", "zh-CN", "zh-Hans")}
 
@@ -200,6 +216,8 @@ function splitQuery(query) {
 
 def setup(app):
     app.add_config_value("innobook_editions", ["en"], "html")
+    app.add_config_value("innobook_captions", {}, "env")
+    app.connect("doctree-read", translate_captions)
     app.add_search_language(_search_language())
     app.setup_extension("myst_nb")
     app.add_source_parser(translating_parser(), override=True)

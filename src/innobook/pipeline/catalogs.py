@@ -258,7 +258,20 @@ def check_all(root: Path, complete: bool = True) -> list[Problem]:
                                 "run `python -m innobook i18n update`"))
     for po in catalogs(root):
         problems += check_catalog(po, root, complete)
-    return problems
+    return problems + check_captions(root, complete)
+
+
+def check_captions(root: Path, complete: bool = True) -> list[Problem]:
+    """Each part caption of ``_toc.yml`` has its Chinese in ``edition.yml`` (``captions``)."""
+    import yaml
+
+    from .sphinx_conf import EDITION, chinese_edition
+
+    found = chinese_edition(root).get("captions") or {}
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8")) or {}
+    wanted = [part["caption"] for part in toc.get("parts", []) if part.get("caption")]
+    return [Problem(EDITION.as_posix(), caption, "the table of contents' caption has no Chinese under "
+                    "`captions:`") for caption in wanted if complete and not found.get(caption)]
 
 
 def compile_all(root: Path) -> Path:

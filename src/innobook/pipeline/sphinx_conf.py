@@ -37,11 +37,16 @@ def overrides(root: Path, name: str) -> dict:
     if name == "source":
         return {"nb_custom_formats": {".ipynb": [reader, {"edition": "source"}, False]}}
     edition = chinese_edition(root)
+    words = edition.get("interface") or {}
     return {"language": "zh_CN", "innobook_editions": editions(root), "locale_dirs": [str(root / LOCALE_BUILD)],
             "nb_custom_formats": {".ipynb": [reader, {"edition": "zh"}, False]},
             "html_title": edition.get("title") or "", "author": edition.get("author") or "",
-            # sphinx-togglebutton computes its labels before the language is known
-            "togglebutton_hint": "点击显示", "togglebutton_hint_hide": "点击隐藏"}
+            "innobook_captions": edition.get("captions") or {},
+            # MyST-NB and sphinx-togglebutton have no Chinese catalog: their words are settings
+            "nb_code_prompt_show": words.get("code_prompt_show", "Show code cell {type}"),
+            "nb_code_prompt_hide": words.get("code_prompt_hide", "Hide code cell {type}"),
+            "togglebutton_hint": words.get("toggle_show", "Click to show"),
+            "togglebutton_hint_hide": words.get("toggle_hide", "Click to hide")}
 
 
 EDITION = Path("locales") / "zh_CN" / "edition.yml"
