@@ -7,6 +7,7 @@ involved; the committed prose catalogs must pass them.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -49,6 +50,8 @@ def _scratch(tmp_path: Path) -> Path:
     root = tmp_path / "book"
     shutil.copytree(ROOT / "locales", root / "locales")
     shutil.copy(ROOT / "_toc.yml", root / "_toc.yml")
+    shutil.copy(ROOT / "_config.yml", root / "_config.yml")          # names the .bib files
+    shutil.copytree(ROOT / "book" / "bib", root / "book" / "bib")
     (root / catalogs.OUTPUTS).unlink(missing_ok=True)   # the prose catalogs only
     return root
 
@@ -189,3 +192,50 @@ def test_a_table_of_contents_caption_without_chinese_is_caught(tmp_path):
                        encoding="utf-8")
     problems = catalogs.check_captions(root)
     assert [p.msgid for p in problems] == ["Conclusion"] and problems[0].path.endswith("edition.yml")
+
+
+# --------------------------------------------------------------------------- the bibliography
+def _bib_style():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import innobook_bib_zh
+
+    return innobook_bib_zh
+
+
+def test_the_chinese_bibliography_reads_as_a_chinese_reference_list(monkeypatch):
+    from pybtex.backends.plaintext import Backend
+    from pybtex.database import parse_string
+
+    z = _bib_style()
+    assert z.without_gloss("国家统计局, 科学技术部 (NBS, MOST)") == "国家统计局、科学技术部"
+    assert z.without_gloss("OECD (Paris)") == "OECD (Paris)"          # no Chinese: kept
+    assert z.chinese_date("2017", "October") == "2017年10月" and z.chinese_date("2013", None) == "2013"
+    bib = parse_string("""@techreport{nbs,
+      author = {{国家统计局 (NBS)}}, title = {2024年全国科技经费投入统计公报},
+      institution = {国家统计局 (NBS)}, year = 2025, month = sep,
+      note = {Read at http://example.org/a}, url = {http://example.org/b}}""", "bibtex")
+    monkeypatch.setitem(z._translations, ("nbs", "note"), "阅读地址：http://example.org/a")
+    text = next(iter(z.ChineseStyle().format_entries(bib.entries.values()))).text.render(Backend())
+    assert text == ("国家统计局. 2024年全国科技经费投入统计公报. 报告, 国家统计局, 2025年9月. "
+                    "阅读地址：http://example.org/a. 网址：http://example.org/b.")
+
+
+def test_a_bibliography_note_untranslated_changed_or_with_a_typed_number_is_caught(tmp_path):
+    root = _scratch(tmp_path)
+    path = root / catalogs.BIBLIOGRAPHY
+    assert catalogs.check_bibliography(root) == []
+    text = path.read_text(encoding="utf-8")
+    first = text.index('msgstr "', text.index("msgctxt"))
+    end = text.index('"\n', first + 8)
+    broken = text[:first] + 'msgstr "1999年"' + text[end + 1:]
+    path.write_text(broken, encoding="utf-8")
+    assert any("typed by hand" in p.rule for p in catalogs.check_bibliography(root))
+    path.write_text(text[:first] + 'msgstr ""' + text[end + 1:], encoding="utf-8")
+    assert [p.rule for p in catalogs.check_bibliography(root)] == ["not translated"]
+    bib = root / "book" / "bib" / "methods.bib"
+    text = bib.read_text(encoding="utf-8")
+    assert re.search(r"note\s*=\s*\{", text)
+    bib.write_text(re.sub(r"(note\s*=\s*\{)", r"\1Changed. ", text, count=1), encoding="utf-8")
+    assert any("changed in the .bib file" in p.rule for p in catalogs.check_bibliography(root))

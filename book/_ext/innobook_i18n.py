@@ -217,6 +217,9 @@ function splitQuery(query) {
 def setup(app):
     app.add_config_value("innobook_editions", ["en"], "html")
     app.add_config_value("innobook_captions", {}, "env")
+    from innobook_bib_zh import setup_style
+
+    setup_style(app)
     app.connect("doctree-read", translate_captions)
     app.add_search_language(_search_language())
     app.setup_extension("myst_nb")

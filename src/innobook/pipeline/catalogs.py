@@ -258,7 +258,7 @@ def check_all(root: Path, complete: bool = True) -> list[Problem]:
                                 "run `python -m innobook i18n update`"))
     for po in catalogs(root):
         problems += check_catalog(po, root, complete)
-    return problems + check_captions(root, complete)
+    return problems + check_captions(root, complete) + check_bibliography(root, complete)
 
 
 def check_captions(root: Path, complete: bool = True) -> list[Problem]:
@@ -345,6 +345,82 @@ def extract(root: Path, out=sys.stdout) -> None:
     filled = fill_from_memory(root)
     print(f"Catalogs updated in {MESSAGES}/ from {len(pages)} page(s); {filled} message(s) filled "
           "from identical translated messages of other pages", file=out)
+    added, changed = update_bibliography(root)
+    print(f"{BIBLIOGRAPHY}: {added} note(s) added, {changed} changed (fuzzy)", file=out)
+
+
+# --------------------------------------------------------------------------- the bibliography
+BIBLIOGRAPHY = LOCALES / LANGUAGE / "bibliography.po"
+#: The fields of a bibliography entry that are notes to the reader, translated in
+#: ``bibliography.po`` (the Chinese edition's style, book/_ext/innobook_bib_zh.py, reads them).
+BIB_NOTES = ("note", "howpublished")
+
+
+def bibliography_notes(root: Path) -> dict[str, str]:
+    """``{"<key>.<field>": English}`` for every note of the book's ``.bib`` files that reads
+    as English words."""
+    import yaml
+    from pybtex.database import parse_file
+
+    from ..i18n import needs_translation
+
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    notes = {}
+    for bib in config.get("bibtex_bibfiles", []):
+        for key, entry in parse_file(str(root / bib)).entries.items():
+            for name in BIB_NOTES:
+                text = entry.fields.get(name)
+                if text and needs_translation(text):
+                    notes[f"{key}.{name}"] = text
+    return notes
+
+
+def update_bibliography(root: Path) -> tuple[int, int]:
+    """Bring ``bibliography.po`` in line with the ``.bib`` files: a new note is added empty, a
+    changed one keeps its old translation as a fuzzy start, a removed one goes."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    path = root / BIBLIOGRAPHY
+    old = {m.context: m for m in read(path) if m.id} if path.exists() else {}
+    catalog = Catalog(locale=LANGUAGE, project="innobook bibliography")
+    added = changed = 0
+    for context, text in sorted(bibliography_notes(root).items()):
+        before = old.get(context)
+        if before is None:
+            catalog.add(text, "", context=context)
+            added += 1
+        elif before.id != text:
+            catalog.add(text, before.string, context=context, flags=["fuzzy"] if before.string else [])
+            changed += 1
+        else:
+            catalog.add(text, before.string, context=context, flags=list(before.flags))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        write_po(fh, catalog, width=0)
+    return added, changed
+
+
+def check_bibliography(root: Path, complete: bool = True) -> list[Problem]:
+    """Every note translated, not fuzzy, with no number the English does not write."""
+    path = root / BIBLIOGRAPHY
+    rel = BIBLIOGRAPHY.as_posix()
+    entries = {m.context: m for m in read(path) if m.id} if path.exists() else {}
+    problems = []
+    for context, text in sorted(bibliography_notes(root).items()):
+        message = entries.get(context)
+        if message is None or message.id != text:
+            problems.append(Problem(rel, f"{context}: {text}", "not in the catalog or changed in the "
+                                    ".bib file; run `python -m innobook i18n update`"))
+        elif message.fuzzy:
+            problems.append(Problem(rel, f"{context}: {text}", "fuzzy: revise it and remove the fuzzy flag"))
+        elif not message.string:
+            if complete:
+                problems.append(Problem(rel, f"{context}: {text}", "not translated"))
+        else:
+            problems += [Problem(rel, f"{context}: {text}", rule)
+                         for rule in check_message(text, message.string, "")]
+    return problems
 
 
 def fill_from_memory(root: Path) -> int:

@@ -42,6 +42,7 @@ def overrides(root: Path, name: str) -> dict:
             "nb_custom_formats": {".ipynb": [reader, {"edition": "zh"}, False]},
             "html_title": edition.get("title") or "", "author": edition.get("author") or "",
             "innobook_captions": edition.get("captions") or {},
+            "bibtex_default_style": "innobook_zh",   # book/_ext/innobook_bib_zh.py
             # MyST-NB and sphinx-togglebutton have no Chinese catalog: their words are settings
             "nb_code_prompt_show": words.get("code_prompt_show", "Show code cell {type}"),
             "nb_code_prompt_hide": words.get("code_prompt_hide", "Hide code cell {type}"),
