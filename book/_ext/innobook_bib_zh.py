@@ -7,7 +7,7 @@ edition uses :class:`ChineseStyle`, the same style with four changes:
   a web address is introduced by ``网址：``;
 * names are listed as Chinese reference lists list them (GB/T 7714): separated by commas,
   with no "and";
-* the English gloss the English edition puts beside a Chinese name, ``国家统计局 (NBS)``, is
+* the English gloss the English edition puts beside a Chinese name or title, ``国家统计局 (NBS)``, is
   left out: in Chinese the name is enough;
 * the entries' notes (how a document was read, what it is, what it shows) are taken from
   ``locales/zh_CN/bibliography.po``, translated like the pages' prose (one message per entry
@@ -31,8 +31,8 @@ NAME = "innobook_zh"
 CATALOG = Path("locales") / "zh_CN" / "bibliography.po"
 #: The fields whose text is a note to the reader, translated through the catalog.
 TRANSLATED = ("note", "howpublished")
-#: The fields that name someone: their English gloss is dropped.
-NAMED = ("organization", "institution", "publisher", "school", "journal", "howpublished")
+#: The fields whose English gloss after Chinese text is dropped.
+NAMED = ("title", "organization", "institution", "publisher", "school", "journal", "howpublished")
 HAN = re.compile(r"[\u3400-\u9fff]")
 # A parenthesis in Latin letters after Chinese text: "国家统计局 (NBS, MOST)", "丈量城市 (a blog)".
 GLOSS = re.compile(r"(?<=[\u3400-\u9fff》」”）)])\s*\((?![^()]*[\u3400-\u9fff])[^()]*[A-Za-z][^()]*\)")
