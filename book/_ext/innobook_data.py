@@ -9,6 +9,10 @@ Every text from the data package becomes a text node, never markup to be parsed:
 holding ``<script>`` or a MyST role is shown as those characters (``innobook.data`` refuses
 markup in metadata as well; this is the second line of defence). Only the citation of a
 source is parsed, from its bibliography key, which must look like one.
+
+The page's own words (Download, Coverage, License...) are written in the edition's language
+(:data:`WORDS`); the package's texts are shown as written, or in Chinese where the
+generated-text catalog has them (``innobook_panels.data_text``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,18 @@ from sphinx.application import Sphinx
 
 BIBKEY = re.compile(r"[A-Za-z0-9_:.+-]+")
 
+#: The catalog's own words, per edition.
+WORDS = {
+    "en": {"label": "{label}: ", "download": "Download", "file": " (CSV, UTF-8; resource name {name})",
+           "coverage": "Coverage", "rows": "{rows} rows, {columns} columns", "years": ", years {span}",
+           "license": "License", "vintage": "Vintage", "units": "Units", "unit": "{field} ({unit})",
+           "sep": "; ", "list_sep": ", ", "sources": "Sources ({n}):"},
+    "zh": {"label": "{label}：", "download": "下载", "file": "（CSV，UTF-8编码；资源名 {name}）",
+           "coverage": "覆盖范围", "rows": "{rows}行，{columns}列", "years": "，年份{span}",
+           "license": "许可", "vintage": "数据版本", "units": "单位", "unit": "{field}（{unit}）",
+           "sep": "；", "list_sep": "，", "sources": "来源（{n}项）："},
+}
+
 
 def _coverage(csv_path: Path) -> tuple[int, str]:
     """Number of data rows and the span of the ``year`` column, if there is one."""
@@ -41,7 +57,11 @@ class DataPackageCatalog(Directive):
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        from innobook_i18n import edition_of
+
         env = self.state.document.settings.env
+        self.lang = edition_of(env.app)
+        self.words = WORDS[self.lang]
         root = Path(env.srcdir)
         package_path = root / "data" / "datapackage.json"
         env.note_dependency(str(package_path))
@@ -51,19 +71,25 @@ class DataPackageCatalog(Directive):
             out.append(self._resource(res, root, env))
         return out
 
+    def _text(self, text: str) -> str:
+        import innobook_panels
+
+        return innobook_panels.data_text(text, self.lang)
+
     def _resource(self, res: dict, root: Path, env) -> nodes.Node:
+        w = self.words
         path = root / "data" / res["path"]
         env.note_dependency(str(path))
         rows, span = _coverage(path)
         section = nodes.section(ids=[nodes.make_id("data-" + res["name"])])
-        section += nodes.title(text=res.get("title", res["name"]))
-        section += nodes.paragraph(text=res.get("description", ""))
+        section += nodes.title(text=self._text(res.get("title", res["name"])))
+        section += nodes.paragraph(text=self._text(res.get("description", "")))
 
         items = nodes.bullet_list()
 
         def item(label: str, *children: nodes.Node) -> None:
             para = nodes.paragraph()
-            para += nodes.strong(text=f"{label}: ")
+            para += nodes.strong(text=w["label"].format(label=label))
             for child in children:
                 para += child
             items.append(nodes.list_item("", para))
@@ -72,26 +98,26 @@ class DataPackageCatalog(Directive):
                                               refdoc=env.docname, refexplicit=True, refdomain="",
                                               reftype="download")
         download += nodes.literal(text=f"data/{res['path']}")
-        item("Download", download, nodes.Text(f" (CSV, UTF-8; resource name {res['name']})"))
+        item(w["download"], download, nodes.Text(w["file"].format(name=res["name"])))
         fields = res["schema"]["fields"]
-        coverage = f"{rows} rows, {len(fields)} columns" + (f", years {span}" if span else "")
-        item("Coverage", nodes.Text(coverage))
-        licenses = "; ".join(l.get("title") or l.get("name", "") for l in res.get("licenses", []))
+        coverage = w["rows"].format(rows=rows, columns=len(fields)) + (w["years"].format(span=span) if span else "")
+        item(w["coverage"], nodes.Text(coverage))
+        licenses = w["sep"].join(self._text(l.get("title") or l.get("name", "")) for l in res.get("licenses", []))
         if licenses:
-            item("License", nodes.Text(licenses))
+            item(w["license"], nodes.Text(licenses))
         if res.get("vintage_note"):
-            item("Vintage", nodes.Text(res["vintage_note"]))
-        units = sorted({f"{f['name']} ({f['unit']})" for f in fields if f.get("unit")})
+            item(w["vintage"], nodes.Text(self._text(res["vintage_note"])))
+        units = sorted({w["unit"].format(field=f["name"], unit=self._text(f["unit"])) for f in fields if f.get("unit")})
         if units:
-            item("Units", nodes.Text("; ".join(units)))
+            item(w["units"], nodes.Text(w["sep"].join(units)))
         section += items
 
         sources = res.get("sources", [])
         if sources:
-            section += nodes.paragraph(text=f"Sources ({len(sources)}):")
+            section += nodes.paragraph(text=w["sources"].format(n=len(sources)))
             listing = nodes.bullet_list()
             for s in sources:
-                text = ", ".join(str(s[k]) for k in ("title", "publisher", "date") if s.get(k))
+                text = w["list_sep"].join(str(s[k]) for k in ("title", "publisher", "date") if s.get(k))
                 para = nodes.paragraph()
                 para += nodes.Text(text)
                 key = s.get("bibkey")

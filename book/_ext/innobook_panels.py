@@ -21,6 +21,10 @@ a formatted table and a fallback source list. For each chart on a page this modu
 
 ``<slug>`` is the page's name and the chart's name (``charts.finish(name=...)``) or its number
 on the page, e.g. ``rnd_growth-levels`` or ``lighthouse-2``: stable from build to build.
+
+The panel's own words (the Sources box, the downloads line, the chart page) are written in the
+edition's language from :data:`WORDS`; texts taken from the data package are shown as the
+package gives them, or in Chinese where the generated-text catalog has them (:func:`data_text`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,48 @@ DOWNLOADS_MARK = "<!--innobook-downloads-->"
 CHART_DIR = "charts"
 SKIP_UNITS = {"", "see column unit", "calendar year", "ordinal"}
 
+#: The panel's own words in each edition. Whole phrases with their punctuation, since Chinese
+#: uses full-width marks (：；（）。) where English uses ASCII ones.
+WORDS = {
+    "en": {
+        "data": "<strong>Data</strong>: {title} ({files})", "licence": "; licence {licences}",
+        "vintage": "<strong>Vintage</strong>: {note}", "unit": "<strong>Unit</strong>: {unit}",
+        "unit_as_shown": "<strong>Unit</strong>: as named in the chart's axis titles and table headings.",
+        "column_unit": "{column}: {unit}", "units_sep": "; ", "files_sep": ", ", "sep": ", ", "end": ".",
+        "reference": "reference", "see": "See the {ref}.", "item": "{text} ({ref}).",
+        "saved_copy": "a saved copy", "reprint": "a reprint", "read_in": "; read in {what} at {host}",
+        "read_at_publisher": "; read at the publisher's address",
+        "documents": "<strong>Documents cited</strong> ({n}):",
+        "download": "Download: ", "png": "PNG", "svg": "SVG", "csv": "CSV (data)",
+        "chart_only": "chart only (to embed)",
+        "html_lang": "en", "book_sep": ": ", "from": "From {link}.", "embed": "Embed this chart with {code}.",
+    },
+    "zh": {
+        "data": "<strong>数据</strong>：{title}（{files}）", "licence": "；许可：{licences}",
+        "vintage": "<strong>数据版本</strong>：{note}", "unit": "<strong>单位</strong>：{unit}",
+        "unit_as_shown": "<strong>单位</strong>：见图中坐标轴标题和表格列名。",
+        "column_unit": "{column}：{unit}", "units_sep": "；", "files_sep": "、", "sep": "，", "end": "。",
+        "reference": "参考文献", "see": "见{ref}。", "item": "{text}（{ref}）。",
+        "saved_copy": "存档副本", "reprint": "转载版本", "read_in": "；查阅的是{host}上的{what}",
+        "read_at_publisher": "；查阅自发布机构网站",
+        "documents": "<strong>引用文献</strong>（{n}项）：",
+        "download": "下载：", "png": "PNG", "svg": "SVG", "csv": "CSV（数据）",
+        "chart_only": "单独的图表页（供嵌入）",
+        "html_lang": "zh-CN", "book_sep": "：", "from": "出自{link}。", "embed": "嵌入本图请用{code}。",
+    },
+}
+
+
+def data_text(text: str, lang: str) -> str:
+    """A text from the data package as the edition shows it: the English as written, or in the
+    Chinese edition its entry in the generated-text catalog (``locales/zh_CN/outputs.po``) if
+    there is one (numbers are carried over by the catalog's placeholders)."""
+    if lang != "zh" or not text:
+        return text
+    from innobook import i18n
+
+    return i18n.zh(text)
+
 
 def _spec(fig_body: str, cid: str) -> dict:
     m = re.search(rf'<script type="application/json" id="{re.escape(cid)}-spec">(.*?)</script>', fig_body, re.S)
@@ -50,7 +96,8 @@ def _host(url: str) -> str:
 
 
 def _sources_html(package: dict, bibkeys: list[str], resources: list[str], unit: str | None,
-                  columns: list[str], to_root: str) -> str:
+                  columns: list[str], to_root: str, lang: str = "en") -> str:
+    w = WORDS[lang]
     by_name = {r["name"]: r for r in package.get("resources", [])}
     if not resources:
         # For each cited document, the first resource of the package that lists it.
@@ -65,28 +112,31 @@ def _sources_html(package: dict, bibkeys: list[str], resources: list[str], unit:
     for name in resources:
         res = by_name[name]
         paths = res["path"] if isinstance(res["path"], list) else [res["path"]]
-        files = ", ".join(f'<a href="{to_root}data/{html.escape(p)}" download>{html.escape(Path(p).name)}</a>'
-                          for p in paths)
-        licences = ", ".join(
+        files = w["files_sep"].join(f'<a href="{to_root}data/{html.escape(p)}" download>{html.escape(Path(p).name)}</a>'
+                                    for p in paths)
+        licences = w["files_sep"].join(
             (f'<a href="{html.escape(l["path"])}">{html.escape(l.get("name", ""))}</a>' if l.get("path")
              else html.escape(l.get("name", ""))) for l in res.get("licenses", []))
-        line = f"<strong>Data</strong>: {html.escape(res.get('title', name))} ({files})"
+        line = w["data"].format(title=html.escape(data_text(res.get("title", name), lang)), files=files)
         if licences:
-            line += f"; licence {licences}"
-        parts.append(f"<p>{line}.</p>")
+            line += w["licence"].format(licences=licences)
+        parts.append(f"<p>{line}{w['end']}</p>")
         if res.get("vintage_note"):
-            parts.append(f"<p><strong>Vintage</strong>: {html.escape(res['vintage_note'])}</p>")
+            note = html.escape(data_text(res["vintage_note"], lang))
+            parts.append(f"<p>{w['vintage'].format(note=note)}</p>")
     if not unit:
         units = []
         for name in resources:
             for f in by_name[name].get("schema", {}).get("fields", []):
                 if f["name"] in columns and (f.get("unit") or "") not in SKIP_UNITS:
-                    units.append(f"{f['name']}: {f['unit']}")
-        unit = "; ".join(dict.fromkeys(units))
-    if unit:
-        parts.append(f"<p><strong>Unit</strong>: {html.escape(unit)}</p>")
+                    units.append(w["column_unit"].format(column=f["name"], unit=data_text(f["unit"], lang)))
+        unit = w["units_sep"].join(dict.fromkeys(units))
     else:
-        parts.append("<p><strong>Unit</strong>: as named in the chart's axis titles and table headings.</p>")
+        unit = data_text(unit, lang)
+    if unit:
+        parts.append(f"<p>{w['unit'].format(unit=html.escape(unit))}</p>")
+    else:
+        parts.append(f"<p>{w['unit_as_shown']}</p>")
     documents = {}
     order = [by_name[n] for n in resources] + [r for r in package.get("resources", []) if r["name"] not in resources]
     for res in order:
@@ -97,26 +147,26 @@ def _sources_html(package: dict, bibkeys: list[str], resources: list[str], unit:
     items = []
     for key in bibkeys:
         s = documents.get(key)
-        ref = f'<a href="bib:{html.escape(key)}">reference</a>'
+        ref = f'<a href="bib:{html.escape(key)}">{w["reference"]}</a>'
         if not s:
-            items.append(f"<li>See the {ref}.</li>")
+            items.append(f"<li>{w['see'].format(ref=ref)}</li>")
             continue
         title = html.escape(s.get("title", key))
         if s.get("path"):
             title = f'<a href="{html.escape(s["path"])}">{title}</a>'
-        text = f"{html.escape(s['publisher'])}, " if s.get("publisher") else ""
+        text = f"{html.escape(s['publisher'])}{w['sep']}" if s.get("publisher") else ""
         text += title
         if s.get("date"):
-            text += f", {html.escape(str(s['date']))}"
+            text += f"{w['sep']}{html.escape(str(s['date']))}"
         read_at = s.get("read_at")
         if read_at and read_at != s.get("path"):
-            what = "a saved copy" if "github.com" in read_at else "a reprint"
-            text += f"; read in {what} at {html.escape(_host(read_at))}"
+            what = w["saved_copy"] if "github.com" in read_at else w["reprint"]
+            text += w["read_in"].format(what=what, host=html.escape(_host(read_at)))
         elif s.get("path"):
-            text += "; read at the publisher's address"
-        items.append(f"<li>{text} ({ref}).</li>")
+            text += w["read_at_publisher"]
+        items.append(f"<li>{w['item'].format(text=text, ref=ref)}</li>")
     if items:
-        parts.append(f"<p><strong>Documents cited</strong> ({len(items)}):</p><ol>{''.join(items)}</ol>")
+        parts.append(f"<p>{w['documents'].format(n=len(items))}</p><ol>{''.join(items)}</ol>")
     return '<div class="innobook-sources">' + "".join(parts) + "</div>"
 
 
@@ -139,17 +189,19 @@ def png_cache(root: Path) -> Path:
         return root / "_build" / "cache" / "chart-png"
 
 
-def _png(spec: dict, cache: Path) -> bytes:
+def _png(spec: dict, cache: Path, lang: str = "en") -> bytes:
     from importlib import metadata
 
     from innobook import charts
 
     key = json.dumps(spec, sort_keys=True) + metadata.version("vl-convert-python")
+    if lang != "en":
+        key += lang  # numbers and dates are written in the edition's own format
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     cached = cache / f"{digest}.png"
     if cached.exists():
         return cached.read_bytes()
-    data = charts.static_png(spec)
+    data = charts.static_png(spec, lang=lang)
     cache.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(".tmp")
     tmp.write_bytes(data)
@@ -157,18 +209,19 @@ def _png(spec: dict, cache: Path) -> bytes:
     return data
 
 
-def _downloads_html(slug: str, prefix: str, page_link: bool = True) -> str:
+def _downloads_html(slug: str, prefix: str, page_link: bool = True, lang: str = "en") -> str:
+    w = WORDS[lang]
     base = f"{prefix}{CHART_DIR}/{slug}"
-    links = [f'<a href="{base}.png" download>PNG</a>', f'<a href="{base}.svg" download>SVG</a>',
-             f'<a href="{base}.csv" download>CSV (data)</a>']
-    out = '<span class="innobook-chart__downloads">Download: ' + " · ".join(links)
+    links = [f'<a href="{base}.png" download>{w["png"]}</a>', f'<a href="{base}.svg" download>{w["svg"]}</a>',
+             f'<a href="{base}.csv" download>{w["csv"]}</a>']
+    out = f'<span class="innobook-chart__downloads">{w["download"]}' + " · ".join(links)
     if page_link:
-        out += f' · <a href="{base}.html">chart only (to embed)</a>'
+        out += f' · <a href="{base}.html">{w["chart_only"]}</a>'
     return out + "</span>"
 
 
 CHART_PAGE = """<!DOCTYPE html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -185,18 +238,30 @@ margin:0 auto;padding:0.75rem;max-width:680px;color:#222;line-height:1.45}}a{{co
 <main>
 <h1 class="innobook-visually-hidden">{heading}</h1>
 {figure}
-<p class="innobook-chart-page__from">From <a href="../{page}#fig-{cid}">{book}: {chapter}</a>.
-Embed this chart with <code>&lt;iframe src="{slug}.html" width="100%" height="640"
-title="{heading}"&gt;&lt;/iframe&gt;</code>.</p>
+<p class="innobook-chart-page__from">{from_line}
+{embed_line}</p>
 </main>
 </body>
 </html>
 """
 
 
+def _chart_page(*, lang: str, title: str, description: str, heading: str, figure: str, page: str,
+                cid: str, book: str, chapter: str, slug: str) -> str:
+    """The page holding one chart alone, in the edition's language."""
+    w = WORDS[lang]
+    link = f'<a href="../{page}#fig-{cid}">{html.escape(book)}{w["book_sep"]}{html.escape(chapter)}</a>'
+    code = (f'<code>&lt;iframe src="{html.escape(slug)}.html" width="100%" height="640"\n'
+            f'title="{html.escape(heading)}"&gt;&lt;/iframe&gt;</code>')
+    return CHART_PAGE.format(lang=w["html_lang"], title=html.escape(title), description=html.escape(description),
+                             heading=html.escape(heading), figure=figure,
+                             from_line=w["from"].format(link=link), embed_line=w["embed"].format(code=code))
+
+
 def process_page(*, body: str, pagename: str, outdir: Path, cache: Path, package: dict,
-                 resolve_bib, chapter: str, book: str) -> str:
-    """Complete every chart panel of a page; write its downloads and its chart pages."""
+                 resolve_bib, chapter: str, book: str, lang: str = "en") -> str:
+    """Complete every chart panel of a page; write its downloads and its chart pages
+    (``lang``: the edition, ``"en"`` or ``"zh"``)."""
     page_base = pagename.split("/")[-1]
     to_root = "../" * pagename.count("/")
     folder = outdir / CHART_DIR
@@ -223,16 +288,16 @@ def process_page(*, body: str, pagename: str, outdir: Path, cache: Path, package
         if spec:
             from innobook import charts
 
-            (folder / f"{slug}.png").write_bytes(_png(spec, cache))
+            (folder / f"{slug}.png").write_bytes(_png(spec, cache, lang))
             (folder / f"{slug}.csv").write_text(charts.table_csv(spec, panel) if panel.get("dataset")
                                                 else "", encoding="utf-8")
             (folder / f"{slug}.vl.json").write_text(json.dumps(spec, sort_keys=True, ensure_ascii=False),
                                                     encoding="utf-8")
 
         def figure(prefix: str, page_link: bool) -> str:
-            sources = _sources_html(package, bibkeys, resources, attrs.get("data-unit"), columns, prefix)
+            sources = _sources_html(package, bibkeys, resources, attrs.get("data-unit"), columns, prefix, lang)
             body_ = SOURCES_BLOCK.sub(lambda _: sources, inner, count=1)
-            body_ = body_.replace(DOWNLOADS_MARK, " " + _downloads_html(slug, prefix, page_link), 1)
+            body_ = body_.replace(DOWNLOADS_MARK, " " + _downloads_html(slug, prefix, page_link, lang), 1)
             if img:
                 # A light page: the image and the specification are files of their own, the image
                 # loaded as it nears the screen, the specification only when the chart is made
@@ -254,10 +319,10 @@ def process_page(*, body: str, pagename: str, outdir: Path, cache: Path, package
         spec_title = spec.get("title", {})
         heading = spec_title.get("text", "") if isinstance(spec_title, dict) else str(spec_title)
         heading = " ".join(heading) if isinstance(heading, list) else heading
-        (folder / f"{slug}.html").write_text(CHART_PAGE.format(
-            title=html.escape(f"{heading} | {book}"), description=html.escape(title[:300]),
-            heading=html.escape(heading), figure=standalone, page=f"{pagename}.html", cid=cid,
-            book=html.escape(book), chapter=html.escape(chapter), slug=html.escape(slug)), encoding="utf-8")
+        (folder / f"{slug}.html").write_text(_chart_page(
+            lang=lang, title=f"{heading} | {book}", description=title[:300], heading=heading,
+            figure=standalone, page=f"{pagename}.html", cid=cid, book=book, chapter=chapter, slug=slug),
+            encoding="utf-8")
         return figure(to_root, True)
 
     return FIGURE.sub(complete, body)

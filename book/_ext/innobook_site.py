@@ -38,6 +38,12 @@ Speed and accessibility (Lighthouse)
   paragraph).
 * Bibliography entries get ``role="listitem"`` (sphinxcontrib-bibtex writes the deprecated
   ``doc-biblioentry`` inside a ``role="list"``).
+
+Editions
+* The words this extension writes (headings of the generated tables, the chapter's files box,
+  the teachers' syllabus) come from :data:`WORDS` in the edition's language. A chapter's title
+  and learning objectives are shown in Chinese from the chapter's own message catalog, and the
+  titles of its figures and tables from the Chinese outputs of its executed notebook.
 """
 
 from __future__ import annotations
@@ -70,6 +76,108 @@ GITHUB_REPO = re.compile(r"^https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$
 ICON_CSS = "innobook-icons.css"
 # Icons this extension adds to the download menu, besides those the theme's templates use.
 OWN_ICONS = ("table", "database", "code", "github", "gitlab", "bitbucket", "lightbulb", "rocket")
+
+#: The words this extension writes, per edition; whole phrases with their punctuation.
+WORDS = {
+    "en": {
+        "part_of": "{title}: part of {book}",
+        "executed_notebook": "the executed notebook",
+        "datapackage": "sources, units, licences and vintages of every data file",
+        "results": "the key results quoted in the text",
+        "student_file": "{name} (student edition)",
+        "student_notebook": "the notebook to rerun, without the exercises' solutions",
+        "download_what": "Download {what}", "file_what": "{file}: {what}",
+        "files_box": "Files for this chapter",
+        "rerun": "Rerun it with other parameters: {command} (see the reproduction guide).",
+        "package": "Package", "version": "Version",
+        "python": "{version} (built with); the project needs {requires}", "python_any": "Python 3",
+        "pins": "These are the {direct} direct dependencies; requirements.txt pins all {pinned} "
+                "packages, transitive ones included, with exact versions.",
+        "datasets": ["File", "Content", "Licence", "Sources"],
+        "defaults": "defaults", "figure": "Figure {i}", "table": "Table {i}",
+        "table_of": "Table of {columns}", "list_sep": ", ",
+        "chapters": ["Chapter", "Notebook", "Run (parameters)", "Key results"],
+        "items": ["Chapter", "Item", "Title", "Made by"],
+        "none_executed": "No chapter has been executed yet: run make book.",
+        "prerequisites": "Prerequisites: ", "items_sep": "; ", "end": ".",
+        "not_stated": "not stated yet (add it to book/prerequisites.yml).",
+        "read_it": "Read it: ", "one_page_per_run": "One page per run: ", "after_links": ". ",
+        "in_preparation": "In preparation: not yet in the table of contents. ",
+        "page_facts": ". About {minutes} minutes of reading ({words} words of prose); {exercises} "
+                      "exercises with hidden solutions; a page of the book (no notebook to rerun).",
+        "notebook_facts": "About {minutes} minutes of reading ({words} words of prose); {exercises} "
+                          "exercises with hidden solutions; notebook ",
+        "student_editions": "; student edition without solutions: ",
+        "objectives": "Learning objectives:", "vary": "Parameters to vary: ",
+        "vary_item": " ({allowed}): {help}",
+        "parameters": ["Parameter", "Type", "Default", "Allowed", "Meaning"],
+        "notebook_in": (" (", ")"),
+    },
+    "zh": {
+        "part_of": "{title}：《{book}》中的一页",
+        "executed_notebook": "运行后的笔记本（含全部输出）",
+        "datapackage": "各数据文件的来源、单位、许可与数据版本",
+        "results": "正文引用的主要结果",
+        "student_file": "{name}（学生版）",
+        "student_notebook": "供重新运行的笔记本，不含练习答案",
+        "download_what": "下载：{what}", "file_what": "{file}：{what}",
+        "files_box": "本章文件",
+        "rerun": "换用其他参数重新运行：{command}（详见复现指南）。",
+        "package": "软件包", "version": "版本",
+        "python": "{version}（构建所用）；本项目要求 {requires}", "python_any": "Python 3",
+        "pins": "以上为{direct}个直接依赖；requirements.txt 以精确版本锁定全部{pinned}个软件包，间接依赖也在其中。",
+        "datasets": ["文件", "内容", "许可", "来源数"],
+        "defaults": "默认值", "figure": "图{i}", "table": "表{i}",
+        "table_of": "表格：{columns}", "list_sep": "、",
+        "chapters": ["章节", "笔记本", "运行（参数）", "主要结果"],
+        "items": ["章节", "图表", "标题", "生成自"],
+        "none_executed": "尚无章节运行过：请运行 make book。",
+        "prerequisites": "预备知识：", "items_sep": "；", "end": "。",
+        "not_stated": "尚未注明（请在 book/prerequisites.yml 中补充）。",
+        "read_it": "阅读：", "one_page_per_run": "每次运行一页：", "after_links": "。",
+        "in_preparation": "准备中：尚未列入目录。",
+        "page_facts": "。阅读约需{minutes}分钟（按英文原文{words}词估算）；{exercises}道练习，答案默认隐藏；"
+                      "本章为书中页面（无笔记本需要重新运行）。",
+        "notebook_facts": "阅读约需{minutes}分钟（按英文原文{words}词估算）；{exercises}道练习，答案默认隐藏；"
+                          "笔记本 ",
+        "student_editions": "；不含答案的学生版：",
+        "objectives": "学习目标：", "vary": "可调参数：",
+        "vary_item": "（{allowed}）：{help}",
+        "parameters": ["参数", "类型", "默认值", "可取值", "含义"],
+        "notebook_in": ("（", "）"),
+    },
+}
+
+
+def _edition(app: Sphinx) -> str:
+    from innobook_i18n import edition_of
+
+    return edition_of(app)
+
+
+def _words(app: Sphinx) -> dict:
+    return WORDS[_edition(app)]
+
+
+def _page_message(app: Sphinx, docname: str, text: str) -> str:
+    """``text`` as the edition shows it: in the Chinese edition, its translation in the message
+    catalog of page ``docname`` (a chapter's title or learning objective, translated with the
+    page), else the text itself."""
+    if _edition(app) != "zh" or not text or not app.config.locale_dirs:
+        return text
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+
+    dirs = [str(Path(app.srcdir) / d) for d in app.config.locale_dirs]
+    catalog, found = init_locale(dirs, app.config.language, docname_to_domain(docname, app.config.gettext_compact))
+    return catalog.gettext(text) if found else text
+
+
+def _data_text(app: Sphinx, text: str) -> str:
+    """A text from the data package as the edition shows it (see ``innobook_panels.data_text``)."""
+    import innobook_panels
+
+    return innobook_panels.data_text(text, _edition(app))
 
 
 # --------------------------------------------------------------------------- project files
@@ -144,19 +252,24 @@ def _ordered_runs(app: Sphinx):
 
 
 def _outputs(app: Sphinx, run_id: str) -> tuple[list[str], list[str]]:
-    """Titles of the charts and tables an executed notebook shows, in order."""
+    """Titles of the charts and tables an executed notebook shows, in order (in the Chinese
+    edition, from the outputs' Chinese bundles)."""
     import nbformat
+    from innobook_i18n import ZH_BUNDLE
 
     path = _root(app) / GENERATED / f"{run_id}.ipynb"
     if not path.exists():
         return [], []
     nb = nbformat.read(path, as_version=4)
+    words = _words(app)
+    zh = _edition(app) == "zh"
     figures, tables = [], []
     for cell in nb.cells:
         if cell.cell_type != "code" or "remove-cell" in cell.metadata.get("tags", []):
             continue
         for out in cell.get("outputs", []):
-            page = out.get("data", {}).get("text/html", "")
+            data = (out.get("metadata", {}).get(ZH_BUNDLE) if zh else None) or out.get("data", {})
+            page = data.get("text/html", "")
             if "innobook-chart" in page:
                 for spec in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S):
                     title = json.loads(spec.replace("<\\/", "</")).get("title", {})
@@ -164,7 +277,8 @@ def _outputs(app: Sphinx, run_id: str) -> tuple[list[str], list[str]]:
                     figures.append(" ".join(text) if isinstance(text, list) else text)
             elif "<table" in page:
                 cols = re.findall(r"<th[^>]*>([^<]+)</th>", page.split("</thead>")[0])
-                tables.append("Table of " + ", ".join(c.strip() for c in cols[:6] if c.strip()))
+                columns = words["list_sep"].join(html.unescape(c.strip()) for c in cols[:6] if c.strip())
+                tables.append(words["table_of"].format(columns=columns))
     return figures, tables
 
 
@@ -333,7 +447,7 @@ def _tune_scripts(context: dict, body: str, pagename: str) -> None:
     scripts[:] = kept
 
 
-def _description(context: dict, body: str) -> str:
+def _description(context: dict, body: str, words: dict = WORDS["en"]) -> str:
     for para in re.findall(r"<p(?:\s[^>]*)?>(.*?)</p>", body, re.S):
         text = html.unescape(re.sub(r"<[^>]+>", "", para))
         text = re.sub(r"\s+", " ", text).strip()
@@ -342,14 +456,14 @@ def _description(context: dict, body: str) -> str:
                 text = text[:157].rsplit(" ", 1)[0].rstrip(",;:") + "..."
             return text
     title = html.unescape(re.sub(r"<[^>]+>", "", context.get("title", ""))).strip()
-    return f"{title}: part of {context.get('docstitle', '')}".strip(": ")
+    return words["part_of"].format(title=title, book=context.get("docstitle", "")).strip(": ：")
 
 
-def _add_description(context: dict, body: str) -> None:
+def _add_description(context: dict, body: str, words: dict = WORDS["en"]) -> None:
     tags = context.get("metatags", "")
     if 'name="description"' in tags:
         return
-    text = html.escape(_description(context, body), quote=True)
+    text = html.escape(_description(context, body, words), quote=True)
     context["metatags"] = tags + f'\n<meta name="description" content="{text}" />'
 
 
@@ -363,29 +477,32 @@ def _chapter_run(app: Sphinx, pagename: str):
 def _downloads(app: Sphinx, pagename: str, run) -> list[dict]:
     """Links for a chapter: its notebook, its data files and its key results."""
     to_root = "../" * pagename.count("/")
+    words = _words(app)
     links = [{"url": f"{to_root}_sources/{pagename}.ipynb", "text": f"{run.run_id}.ipynb",
-              "what": "the executed notebook", "icon": "fas fa-code"}]
+              "what": words["executed_notebook"], "icon": "fas fa-code"}]
     for rel, title in _resource_paths(app, run.notebook.reads):
-        links.append({"url": f"{to_root}data/{rel}", "text": Path(rel).name, "what": title,
+        links.append({"url": f"{to_root}data/{rel}", "text": Path(rel).name, "what": _data_text(app, title),
                       "icon": "fas fa-table"})
     links.append({"url": f"{to_root}data/datapackage.json", "text": "datapackage.json",
-                  "what": "sources, units, licences and vintages of every data file", "icon": "fas fa-database"})
+                  "what": words["datapackage"], "icon": "fas fa-database"})
     links.append({"url": f"{to_root}{GENERATED}results/{run.run_id}.json", "text": f"{run.run_id}.json",
-                  "what": "the key results quoted in the text", "icon": "fas fa-file"})
-    links.append({"url": f"{to_root}student/{run.run_id}.ipynb", "text": f"{run.run_id}.ipynb (student edition)",
-                  "what": "the notebook to rerun, without the exercises' solutions", "icon": "fas fa-code"})
+                  "what": words["results"], "icon": "fas fa-file"})
+    links.append({"url": f"{to_root}student/{run.run_id}.ipynb",
+                  "text": words["student_file"].format(name=f"{run.run_id}.ipynb"),
+                  "what": words["student_notebook"], "icon": "fas fa-code"})
     return links
 
 
-def _downloads_html(links: list[dict], run) -> str:
+def _downloads_html(links: list[dict], run, words: dict = WORDS["en"]) -> str:
     items = "".join(
-        f'<li><a class="innobook-data-link reference external" href="{html.escape(l["url"])}" download>'
-        f'{html.escape(l["text"])}</a>: {html.escape(l["what"])}</li>' for l in links)
+        "<li>" + words["file_what"].format(
+            file=f'<a class="innobook-data-link reference external" href="{html.escape(l["url"])}" download>'
+                 f'{html.escape(l["text"])}</a>', what=html.escape(l["what"])) + "</li>" for l in links)
     cmd = html.escape(f"python -m innobook run notebooks/{run.notebook.name}.ipynb -p NAME VALUE")
-    return (f'<aside class="admonition note innobook-downloads" aria-label="Files for this chapter">'
-            f'<p class="admonition-title">Files for this chapter</p><ul class="simple">{items}</ul>'
-            f"<p>Rerun it with other parameters: <code>{cmd}</code> "
-            f'(see the reproduction guide).</p></aside>')
+    label = words["files_box"]
+    return (f'<aside class="admonition note innobook-downloads" aria-label="{label}">'
+            f'<p class="admonition-title">{label}</p><ul class="simple">{items}</ul>'
+            f"<p>{words['rerun'].format(command=f'<code>{cmd}</code>')}</p></aside>")
 
 
 def _complete_charts(app: Sphinx, pagename: str, body: str, context: dict) -> str:
@@ -399,7 +516,7 @@ def _complete_charts(app: Sphinx, pagename: str, body: str, context: dict) -> st
     return innobook_panels.process_page(
         body=body, pagename=pagename, outdir=Path(app.outdir), package=_datapackage(app),
         cache=innobook_panels.png_cache(_root(app)), resolve_bib=resolve_bib,
-        chapter=chapter, book=app.config.html_title or app.config.project)
+        chapter=chapter, book=app.config.html_title or app.config.project, lang=_edition(app))
 
 
 def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -407,7 +524,7 @@ def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict
     body = context.get("body", "")
     if pagename != "search":  # the search page's inline script needs Sphinx's scripts loaded
         _tune_scripts(context, body, pagename)
-    _add_description(context, body)
+    _add_description(context, body, _words(app))
     if CHART_MARK in body:
         # The loader fetches the Vega bundle itself, when the first chart nears the screen.
         bundle = "../" * pagename.count("/") + "_static/vega/vega-bundle.js"
@@ -428,7 +545,7 @@ def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict
     body = body.replace('role="doc-biblioentry"', 'role="listitem"')
     run = _chapter_run(app, pagename)
     if run is not None:
-        body += _downloads_html(_downloads(app, pagename, run), run)
+        body += _downloads_html(_downloads(app, pagename, run), run, _words(app))
     context["body"] = body
 
 
@@ -444,7 +561,8 @@ def on_page_buttons(app: Sphinx, pagename: str, templatename: str, context: dict
                 # package, so escape them here (a title must never become markup).
                 button["buttons"].append({"type": "link", "url": html.escape(link["url"], quote=True),
                                           "text": html.escape(link["text"], quote=True),
-                                          "tooltip": html.escape(f"Download {link['what']}", quote=True),
+                                          "tooltip": html.escape(_words(app)["download_what"].format(
+                                              what=link["what"]), quote=True),
                                           "icon": link["icon"], "label": "download-data-button"})
 
 
@@ -601,7 +719,7 @@ def on_build_finished(app: Sphinx, exception) -> None:
     import innobook_panels
     import innobook_teaching
 
-    innobook_teaching.write_student_editions(root, out, _runs(app)[1])
+    innobook_teaching.write_student_editions(root, out, _runs(app)[1], _edition(app))
     innobook_panels.copy_print_edition(root, out)
     results = root / GENERATED / "results"
     for run in _runs(app)[1]:
@@ -677,13 +795,12 @@ class RequirementsDirective(SphinxDirective):
                 direct.append(key)
         requires = re.search(r'requires-python\s*=\s*"([^"]+)"',
                              (root / "pyproject.toml").read_text(encoding="utf-8"))
-        rows = [["Python", f"{platform.python_version()} (built with); the project needs "
-                           f"{requires.group(1) if requires else 'Python 3'}"]]
+        words = _words(self.env.app)
+        rows = [["Python", words["python"].format(version=platform.python_version(),
+                                                  requires=requires.group(1) if requires else words["python_any"])]]
         rows += [[pins[k][0], pins[k][1]] for k in direct if k in pins]
-        table = _table(["Package", "Version"], rows, ["innobook-requirements"], [2, 3])
-        note = nodes.paragraph(text=(
-            f"These are the {len(rows) - 1} direct dependencies; requirements.txt pins all "
-            f"{len(pins)} packages, transitive ones included, with exact versions."))
+        table = _table([words["package"], words["version"]], rows, ["innobook-requirements"], [2, 3])
+        note = nodes.paragraph(text=words["pins"].format(direct=len(rows) - 1, pinned=len(pins)))
         return [table, note]
 
 
@@ -704,10 +821,10 @@ class DatasetsDirective(SphinxDirective):
                 links += nodes.reference("", rel, refuri=f"{to_root}data/{rel}",
                                          classes=["innobook-data-link"])
             licences = ", ".join(l.get("name", "") for l in res.get("licenses", []))
-            rows.append([links, nodes.paragraph(text=res.get("title", res["name"])),
+            rows.append([links, nodes.paragraph(text=_data_text(self.env.app, res.get("title", res["name"]))),
                          nodes.paragraph(text=licences),
                          nodes.paragraph(text=str(len(res.get("sources", []))))])
-        return [_table(["File", "Content", "Licence", "Sources"], rows,
+        return [_table(_words(self.env.app)["datasets"], rows,
                        ["innobook-datasets"], [3, 6, 2, 1])]
 
 
@@ -721,29 +838,29 @@ class ChaptersDirective(SphinxDirective):
         root = _root(app)
         for rel in ("notebooks/runs.yml", "_toc.yml"):
             self.env.note_dependency(str(root / rel))
+        words = _words(app)
         rows, listing = [], []
         for run in _ordered_runs(app):
             self.env.note_dependency(str(root / GENERATED / f"{run.run_id}.ipynb"))
             changed = {k: v for k, v in run.parameters.items() if run.notebook.defaults().get(k) != v}
-            params = ", ".join(f"{k}={v!r}" for k, v in changed.items()) or "defaults"
+            params = ", ".join(f"{k}={v!r}" for k, v in changed.items()) or words["defaults"]
             chapter = GENERATED + run.run_id
-            rows.append([_doc_link(self.env, chapter, run.notebook.title),
+            title = _page_message(app, chapter, run.notebook.title)
+            rows.append([_doc_link(self.env, chapter, title),
                          _literal_par(f"notebooks/{run.notebook.name}.ipynb"),
                          nodes.paragraph(text=f"{run.run_id} ({params})"),
                          _literal_par(f"book/generated/results/{run.run_id}.json")])
             figures, tables = _outputs(app, run.run_id)
-            for kind, items in (("Figure", figures), ("Table", tables)):
-                for i, title in enumerate(items, start=1):
-                    listing.append([_doc_link(self.env, chapter, run.notebook.title),
-                                    nodes.paragraph(text=f"{kind} {i}"), nodes.paragraph(text=title),
+            for kind, items in ((words["figure"], figures), (words["table"], tables)):
+                for i, item in enumerate(items, start=1):
+                    listing.append([_doc_link(self.env, chapter, title),
+                                    nodes.paragraph(text=kind.format(i=i)), nodes.paragraph(text=item),
                                     _literal_par(f"notebooks/{run.notebook.name}.ipynb")])
-        out = [_table(["Chapter", "Notebook", "Run (parameters)", "Key results"], rows,
-                      ["innobook-chapter-list"], [3, 3, 3, 3])]
+        out = [_table(words["chapters"], rows, ["innobook-chapter-list"], [3, 3, 3, 3])]
         if listing:
-            out.append(_table(["Chapter", "Item", "Title", "Made by"], listing,
-                              ["innobook-figure-list"], [3, 1, 5, 3]))
+            out.append(_table(words["items"], listing, ["innobook-figure-list"], [3, 1, 5, 3]))
         else:
-            out.append(nodes.paragraph(text="No chapter has been executed yet: run make book.",
+            out.append(nodes.paragraph(text=words["none_executed"],
                                        classes=["innobook-figure-list"]))
         return out
 
@@ -809,11 +926,19 @@ class SyllabusDirective(SphinxDirective):
     def _prerequisites(self, box, key: str) -> None:
         import innobook_teaching
 
+        words = _words(self.env.app)
         items = innobook_teaching.prerequisites(_root(self.env.app)).get(key)
         para = nodes.paragraph()
-        para += nodes.strong(text="Prerequisites: ")
-        para += nodes.Text("; ".join(items) + "." if items else "not stated yet (add it to book/prerequisites.yml).")
+        para += nodes.strong(text=words["prerequisites"])
+        para += nodes.Text(words["items_sep"].join(items) + words["end"] if items else words["not_stated"])
         box += para
+
+    def _objectives(self, box, doc: str, objectives: list[str]) -> None:
+        """The chapter's learning objectives, in the edition's language (from the chapter's catalog)."""
+        if objectives:
+            app = self.env.app
+            box += nodes.paragraph(text=_words(app)["objectives"])
+            box += self.parse_text_to_nodes("\n".join(f"- {_page_message(app, doc, o)}" for o in objectives))
 
     def _page_box(self, doc: str):
         """A Markdown chapter: its objectives, reading time, exercises and prerequisites."""
@@ -823,23 +948,22 @@ class SyllabusDirective(SphinxDirective):
         if not path.exists():
             return None
         self.env.note_dependency(str(path))
+        words = _words(self.env.app)
         facts = innobook_teaching.markdown_facts(path)
+        title = _page_message(self.env.app, doc, facts["title"])
         box = nodes.container(classes=["innobook-syllabus"])
         head = nodes.paragraph()
-        head += nodes.strong(text=facts["title"])
+        head += nodes.strong(text=title)
         box += head
         where = nodes.paragraph()
-        where += nodes.Text("Read it: ")
-        where += _doc_link(self.env, doc, facts["title"]).children[0]
+        where += nodes.Text(words["read_it"])
+        where += _doc_link(self.env, doc, title).children[0]
         minutes = max(5, 5 * math.ceil(facts["words"] / self.WORDS_PER_MINUTE / 5))
-        where += nodes.Text(f". About {minutes} minutes of reading ({facts['words']} words of prose); "
-                            f"{facts['exercises']} exercises with hidden solutions; a page of the book "
-                            f"(no notebook to rerun).")
+        where += nodes.Text(words["page_facts"].format(minutes=minutes, words=facts["words"],
+                                                       exercises=facts["exercises"]))
         box += where
         self._prerequisites(box, doc)
-        if facts["objectives"]:
-            box += nodes.paragraph(text="Learning objectives:")
-            box += self.parse_text_to_nodes("\n".join(f"- {o}" for o in facts["objectives"]))
+        self._objectives(box, doc, facts["objectives"])
         return box
 
     def run(self):
@@ -872,51 +996,51 @@ class SyllabusDirective(SphinxDirective):
             executed = [_root(app) / GENERATED / f"{r.run_id}.ipynb" for r in same]
             executed = [p for p in executed if p.exists()]
             facts = _template_facts(executed[0] if executed else spec.path)
+            words = _words(app)
             box = nodes.container(classes=["innobook-syllabus"])
             head = nodes.paragraph()
             chapters = [r for r in same if GENERATED + r.run_id in self.env.found_docs]
-            head += nodes.strong(text=spec.title)
+            doc = GENERATED + (chapters or same)[0].run_id
+            title = _page_message(app, doc, spec.title)
+            head += nodes.strong(text=title)
             box += head
             where = nodes.paragraph()
             if chapters:
-                where += nodes.Text("Read it: " if len(chapters) == 1 else "One page per run: ")
+                where += nodes.Text(words["read_it"] if len(chapters) == 1 else words["one_page_per_run"])
                 varying = [k for k in spec.parameters
                            if len({repr(r.parameters.get(k)) for r in chapters}) > 1]
                 for i, r in enumerate(chapters):
                     if i:
-                        where += nodes.Text(", ")
-                    label = spec.title if len(chapters) == 1 else \
+                        where += nodes.Text(words["list_sep"])
+                    label = title if len(chapters) == 1 else \
                         (", ".join(str(r.parameters[k]) for k in varying) or r.run_id)
                     where += _doc_link(self.env, GENERATED + r.run_id, label).children[0]
-                where += nodes.Text(". ")
+                where += nodes.Text(words["after_links"])
             else:
-                where += nodes.Text("In preparation: not yet in the table of contents. ")
+                where += nodes.Text(words["in_preparation"])
             minutes = max(5, 5 * math.ceil(facts["words"] / self.WORDS_PER_MINUTE / 5))
-            where += nodes.Text(f"About {minutes} minutes of reading ({facts['words']} words of "
-                                f"prose); {facts['exercises']} exercises with hidden solutions; "
-                                f"notebook ")
+            where += nodes.Text(words["notebook_facts"].format(minutes=minutes, words=facts["words"],
+                                                               exercises=facts["exercises"]))
             where += nodes.literal(text=f"notebooks/{spec.name}.ipynb")
-            where += nodes.Text("; student edition without solutions: ")
+            where += nodes.Text(words["student_editions"])
             to_root = "../" * self.env.docname.count("/")
             for i, r in enumerate(same):
                 if i:
-                    where += nodes.Text(", ")
+                    where += nodes.Text(words["list_sep"])
                 where += nodes.reference("", f"{r.run_id}.ipynb", refuri=f"{to_root}student/{r.run_id}.ipynb",
                                          classes=["innobook-student-edition"])
-            where += nodes.Text(".")
+            where += nodes.Text(words["end"])
             box += where
             self._prerequisites(box, spec.name)
-            if facts["objectives"]:
-                box += nodes.paragraph(text="Learning objectives:")
-                box += self.parse_text_to_nodes("\n".join(f"- {o}" for o in facts["objectives"]))
+            self._objectives(box, doc, facts["objectives"])
             if spec.parameters:
-                params = nodes.paragraph(text="Parameters to vary: ")
+                params = nodes.paragraph(text=words["vary"])
                 for i, p in enumerate(spec.parameters.values()):
                     if i:
-                        params += nodes.Text("; ")
+                        params += nodes.Text(words["items_sep"])
                     params += nodes.literal(text=p.name)
-                    params += nodes.Text(f" ({p.allowed()}): {p.help.rstrip('.')}")
-                params += nodes.Text(".")
+                    params += nodes.Text(words["vary_item"].format(allowed=p.allowed(), help=p.help.rstrip('.')))
+                params += nodes.Text(words["end"])
                 box += params
             out.append(box)
         return out
@@ -932,22 +1056,25 @@ class ParametersDirective(SphinxDirective):
         specs, runs = _runs(app)
         root = _root(app)
         wanted = self.options.get("notebook")
+        words = _words(app)
         out = []
         for name, spec in sorted(specs.items()):
             if wanted and name != wanted:
                 continue
             self.env.note_dependency(str(root / "notebooks" / f"{name}.params.yml"))
             section = nodes.container(classes=["innobook-parameters"])
+            first_run = next((r for r in runs if r.notebook.name == name), None)
             title = nodes.paragraph()
-            title += nodes.strong(text=spec.title)
-            title += nodes.Text(" (")
+            title += nodes.strong(text=_page_message(app, GENERATED + first_run.run_id, spec.title)
+                                  if first_run else spec.title)
+            title += nodes.Text(words["notebook_in"][0])
             title += nodes.literal(text=f"notebooks/{name}.ipynb")
-            title += nodes.Text(")")
+            title += nodes.Text(words["notebook_in"][1])
             section += title
             rows = [[_literal_par(p.name), nodes.paragraph(text=p.type),
                      _literal_par(repr(p.default)), nodes.paragraph(text=p.allowed()),
                      nodes.paragraph(text=p.help)] for p in spec.parameters.values()]
-            section += _table(["Parameter", "Type", "Default", "Allowed", "Meaning"], rows,
+            section += _table(words["parameters"], rows,
                               ["innobook-parameter-table"], [2, 1, 2, 3, 4])
             example = next(iter(spec.parameters.values()), None)
             cmd = f".venv/bin/python -m innobook run notebooks/{name}.ipynb"

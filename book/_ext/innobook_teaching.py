@@ -8,7 +8,8 @@ Student editions
     solution is everything between a ``{solution-start}`` and its ``{solution-end}``, code
     cells included, or a ``{solution}`` block; where a chapter writes its exercises from code
     (glued Markdown), the glued text is taken from the executed notebook so that the
-    exercise stays and its solution goes. A line in place of each solution says so.
+    exercise stays and its solution goes. A line in place of each solution says so, in the
+    language of the edition whose site holds the notebook (:data:`OMITTED`).
 
 Prerequisites
     ``book/prerequisites.yml`` states, per notebook (or per Markdown chapter), what a reader
@@ -26,7 +27,9 @@ import yaml
 FENCE = re.compile(r"^(`{3,}|:{3,})\{([a-z-]+)\}(.*)$")
 GLUE_BLOCK = re.compile(r"^(`{3,}|:{3,})\{glue:md\}\s+(\S+)[^\n]*\n(?::[a-z]+:[^\n]*\n)*\1[ \t]*$", re.M)
 GLUE_ROLE = re.compile(r"\{glue:md\}`([^`]+)`")
-OMITTED = "*The solution is left out of the student edition; your teacher has it.*"
+#: The line in place of each solution, per edition.
+OMITTED = {"en": "*The solution is left out of the student edition; your teacher has it.*",
+           "zh": "*学生版略去了本题的答案，答案在授课教师处。*"}
 
 
 def glued_markdown(executed) -> dict[str, str]:
@@ -66,7 +69,7 @@ def _set_parameters(source: str, parameters: dict) -> str:
     return "\n".join(lines)
 
 
-def student_edition(template, executed=None, parameters: dict | None = None):
+def student_edition(template, executed=None, parameters: dict | None = None, lang: str = "en"):
     """The notebook ``template`` without solutions (a new notebook; the template is not changed)."""
     import copy
 
@@ -101,7 +104,7 @@ def student_edition(template, executed=None, parameters: dict | None = None):
             if block_fence is not None:
                 if line.strip() == block_fence:
                     block_fence = None
-                    kept.append(OMITTED)
+                    kept.append(OMITTED[lang])
                     omitted += 1
                 continue
             m = FENCE.match(line.strip())
@@ -111,7 +114,7 @@ def student_edition(template, executed=None, parameters: dict | None = None):
                 continue
             if m and m.group(2) == "solution-end":
                 if inside:
-                    kept.append(OMITTED)
+                    kept.append(OMITTED[lang])
                     omitted += 1
                 inside = False
                 skipping_fence = m.group(1)
@@ -132,8 +135,8 @@ def student_edition(template, executed=None, parameters: dict | None = None):
     return out
 
 
-def write_student_editions(root: Path, outdir: Path, runs) -> list[Path]:
-    """``student/<run>.ipynb`` in the site for every run."""
+def write_student_editions(root: Path, outdir: Path, runs, lang: str = "en") -> list[Path]:
+    """``student/<run>.ipynb`` in the site for every run (``lang``: the site's edition)."""
     import nbformat
 
     written = []
@@ -144,7 +147,7 @@ def write_student_editions(root: Path, outdir: Path, runs) -> list[Path]:
         executed_path = root / "book" / "generated" / f"{run.run_id}.ipynb"
         executed = nbformat.read(executed_path, as_version=4) if executed_path.exists() else None
         changed = {k: v for k, v in run.parameters.items() if run.notebook.defaults().get(k) != v}
-        nb = student_edition(template, executed, changed)
+        nb = student_edition(template, executed, changed, lang)
         target = folder / f"{run.run_id}.ipynb"
         nbformat.write(nb, target)
         written.append(target)

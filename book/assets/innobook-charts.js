@@ -12,6 +12,9 @@
 // Controls: a chart's parameters bound to inputs (a radio, a select, a slider) keep their
 // values in the page's address as ?<key>.<name>=<value>, where <key> is the figure's
 // data-key; a view is shared by sharing the address, and survives a reload.
+//
+// On a page of the Chinese edition (<html lang="zh-CN">) numbers and dates are written the
+// Chinese way; the static images (innobook.charts) are drawn with the same two locales.
 (function () {
   "use strict";
   var self = document.currentScript;
@@ -19,6 +22,32 @@
   var loading = null;
   var queue = [];
   var busy = false;
+
+  // ------------------------------------------------------------------ the edition's formats
+  var LOCALES = {
+    zh: {
+      formatLocale: { decimal: ".", thousands: ",", grouping: [3], currency: ["¥", ""] },
+      timeFormatLocale: {
+        dateTime: "%x %A %X", date: "%Y年%-m月%-d日", time: "%H:%M:%S", periods: ["上午", "下午"],
+        days: ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+        shortDays: ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+        months: ["一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月"],
+        shortMonths: ["1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月"]
+      }
+    }
+  };
+
+  // vega-embed's options for this page: the English edition keeps d3's own formats.
+  function embedOptions() {
+    var options = { renderer: "svg", actions: false, mode: "vega-lite" };
+    var lang = (document.documentElement.lang || "").toLowerCase();
+    var locale = lang.indexOf("zh") === 0 ? LOCALES.zh : null;
+    if (locale) {
+      options.formatLocale = locale.formatLocale;
+      options.timeFormatLocale = locale.timeFormatLocale;
+    }
+    return options;
+  }
 
   function loadVega() {
     if (typeof window.vegaEmbed === "function") { return Promise.resolve(); }
@@ -163,7 +192,7 @@
     }
     var live = document.createElement("div");
     live.className = "innobook-chart__live";
-    return window.vegaEmbed(live, spec, { renderer: "svg", actions: false, mode: "vega-lite" })
+    return window.vegaEmbed(live, spec, embedOptions())
       .then(function (result) {
         var img = view.querySelector("img");
         var print = document.createElement("div");

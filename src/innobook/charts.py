@@ -136,18 +136,39 @@ def chart_id(spec: dict, counter: int) -> str:
     return f"chart-{digest}-{counter}"
 
 
-def static_svg(spec: dict) -> str:
-    """Render the specification to SVG with vl-convert (no browser, no network)."""
+#: Number and date formats of the Chinese rendering (d3-format and d3-time-format locales);
+#: ``book/assets/innobook-charts.js`` gives the interactive chart the same two. Months are
+#: written in digits (1月 ... 12月), as the Chinese edition's text writes them.
+ZH_FORMAT_LOCALE = {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["¥", ""]}
+ZH_TIME_FORMAT_LOCALE = {
+    "dateTime": "%x %A %X", "date": "%Y年%-m月%-d日", "time": "%H:%M:%S", "periods": ["上午", "下午"],
+    "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+    "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+    "months": ["一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月"],
+    "shortMonths": [f"{m}月" for m in range(1, 13)],
+}
+
+
+def _locales(lang: str) -> dict:
+    """vl-convert's locale arguments for an edition (none for English: d3's own default)."""
+    if lang == "zh":
+        return {"format_locale": ZH_FORMAT_LOCALE, "time_format_locale": ZH_TIME_FORMAT_LOCALE}
+    return {}
+
+
+def static_svg(spec: dict, lang: str = "en") -> str:
+    """Render the specification to SVG with vl-convert (no browser, no network), with the
+    edition's number and date formats."""
     import vl_convert
 
-    return vl_convert.vegalite_to_svg(spec, vl_version=_vl_version())
+    return vl_convert.vegalite_to_svg(spec, vl_version=_vl_version(), **_locales(lang))
 
 
-def static_png(spec: dict, scale: float = 2) -> bytes:
+def static_png(spec: dict, scale: float = 2, lang: str = "en") -> bytes:
     """Render the specification to PNG with vl-convert (for the download link)."""
     import vl_convert
 
-    return vl_convert.vegalite_to_png(spec, vl_version=_vl_version(), scale=scale)
+    return vl_convert.vegalite_to_png(spec, vl_version=_vl_version(), scale=scale, **_locales(lang))
 
 
 def _svg_size(svg: str) -> tuple[int, int]:
@@ -427,12 +448,12 @@ def to_html(spec: dict, lang: str = "en", cid: str | None = None) -> str:
     meta = {**meta, "panel": resolved}
     spec["usermeta"] = {**spec.get("usermeta", {}), "innobook": meta}
     cid = cid or chart_id(spec, next(_counter))
-    svg = static_svg(spec)
+    svg = static_svg(spec, lang)
     width, height = _svg_size(svg)
     plot = spec.get("width")
     room = min(width, plot + 70) if isinstance(plot, (int, float)) else width
     if _wrap_titles(spec, room):  # a title wider than the chart would be cut off: wrap it
-        svg = static_svg(spec)
+        svg = static_svg(spec, lang)
         width, height = _svg_size(svg)
     alt_text = html.escape(meta["alt"])
     spec_json = json.dumps(spec, sort_keys=True, ensure_ascii=False).replace("</", "<\\/")
