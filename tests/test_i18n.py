@@ -239,3 +239,17 @@ def test_a_bibliography_note_untranslated_changed_or_with_a_typed_number_is_caug
     assert re.search(r"note\s*=\s*\{", text)
     bib.write_text(re.sub(r"(note\s*=\s*\{)", r"\1Changed. ", text, count=1), encoding="utf-8")
     assert any("changed in the .bib file" in p.rule for p in catalogs.check_bibliography(root))
+
+
+def test_the_interface_words_are_compiled_as_the_chinese_sphinx_catalog(tmp_path):
+    import gettext
+
+    root = _scratch(tmp_path)
+    shutil.copy(ROOT / catalogs.INTERFACE, root / catalogs.INTERFACE)
+    out = catalogs.compile_all(root)
+    with (out / "sphinx.mo").open("rb") as fh:
+        assert gettext.GNUTranslations(fh).gettext("Link to this heading") == "链接到本节标题"
+    path = root / catalogs.INTERFACE
+    path.write_text(path.read_text(encoding="utf-8").replace('msgstr "配色模式"', 'msgstr ""'),
+                    encoding="utf-8")
+    assert [p.msgid for p in catalogs.check_interface(root)] == ["Color mode"]

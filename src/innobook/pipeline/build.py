@@ -297,7 +297,9 @@ def structure_digest(root: Path) -> str:
     no page of a removed chapter survives and every page sees a changed extension."""
     files = [root / "_config.yml", root / "_toc.yml", root / "requirements.txt"]
     files += sorted((root / "book" / "_ext").glob("*.py"))
-    files += [p for p in [root / "locales" / "zh_CN" / "edition.yml"] if p.exists()]
+    # the edition's settings and the interface words are on every page
+    files += [p for p in [root / "locales" / "zh_CN" / "edition.yml", root / "locales" / "zh_CN" / "interface.po"]
+              if p.exists()]
     names = sorted(p.relative_to(root).as_posix() for p in (root / "book").rglob("*")
                    if p.is_file() and "__pycache__" not in p.parts)
     return cache.sha256_files(files, root) + hashlib.sha256("\n".join(names).encode()).hexdigest()

@@ -258,7 +258,8 @@ def check_all(root: Path, complete: bool = True) -> list[Problem]:
                                 "run `python -m innobook i18n update`"))
     for po in catalogs(root):
         problems += check_catalog(po, root, complete)
-    return problems + check_captions(root, complete) + check_bibliography(root, complete)
+    return (problems + check_captions(root, complete) + check_bibliography(root, complete)
+            + check_interface(root, complete))
 
 
 def check_captions(root: Path, complete: bool = True) -> list[Problem]:
@@ -272,6 +273,24 @@ def check_captions(root: Path, complete: bool = True) -> list[Problem]:
     wanted = [part["caption"] for part in toc.get("parts", []) if part.get("caption")]
     return [Problem(EDITION.as_posix(), caption, "the table of contents' caption has no Chinese under "
                     "`captions:`") for caption in wanted if complete and not found.get(caption)]
+
+
+INTERFACE = LOCALES / LANGUAGE / "interface.po"
+
+
+def check_interface(root: Path, complete: bool = True) -> list[Problem]:
+    """The interface words Sphinx and the theme leave untranslated: each one translated."""
+    path = root / INTERFACE
+    if not path.exists():
+        return []
+    rel = INTERFACE.as_posix()
+    problems = []
+    for message in read(path):
+        if message.id and message.fuzzy:
+            problems.append(Problem(rel, message.id, "fuzzy: revise it and remove the fuzzy flag"))
+        elif message.id and not message.string and complete:
+            problems.append(Problem(rel, message.id, "not translated"))
+    return problems
 
 
 def compile_all(root: Path) -> Path:
@@ -297,6 +316,10 @@ def compile_all(root: Path) -> Path:
         mo.parent.mkdir(parents=True, exist_ok=True)
         with mo.open("wb") as fh:
             write_mo(fh, catalog)
+    if (root / INTERFACE).exists():   # Sphinx reads a `sphinx` catalog in locale_dirs before its own
+        staging.mkdir(parents=True, exist_ok=True)
+        with (staging / "sphinx.mo").open("wb") as fh:
+            write_mo(fh, read(root / INTERFACE))
     _replace_tree(staging, out)
     return out
 

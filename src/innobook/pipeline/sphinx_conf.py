@@ -80,6 +80,10 @@ def sphinx_conf(root: Path, name: str = "en") -> str:
     if config.get("html_favicon"):
         config["html_favicon"] = str(root / config["html_favicon"])
     config.update(overrides(root, name))
+    if name == "zh":   # a theme option Jupyter Book sets in English
+        words = chinese_edition(root).get("interface") or {}
+        config["html_theme_options"] = {**config.get("html_theme_options", {}),
+                                        "search_bar_text": words.get("search_bar_text", "Search this book...")}
     local = (yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}) \
         .get("sphinx", {}).get("local_extensions", {}) or {}
     lines = [f"# Written by `python -m innobook` from _config.yml and _toc.yml ({name}); do not edit.",
