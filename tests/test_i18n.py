@@ -253,3 +253,28 @@ def test_the_interface_words_are_compiled_as_the_chinese_sphinx_catalog(tmp_path
     path.write_text(path.read_text(encoding="utf-8").replace('msgstr "配色模式"', 'msgstr ""'),
                     encoding="utf-8")
     assert [p.msgid for p in catalogs.check_interface(root)] == ["Color mode"]
+
+
+def test_the_sites_own_texts_need_chinese_entries_too(tmp_path):
+    root = _scratch(tmp_path)
+    shutil.copy(ROOT / catalogs.OUTPUTS, root / catalogs.OUTPUTS)
+    (root / "notebooks").mkdir()
+    (root / "notebooks" / "demo.params.yml").write_text(
+        "title: A demonstration chapter\nparameters:\n  year:\n    type: int\n"
+        "    help: Last year shown in 2024 terms.\n", encoding="utf-8")
+    texts = dict(catalogs.site_texts(root))
+    assert texts == {"A demonstration chapter": "notebooks/demo.params.yml",
+                     "Last year shown in 2024 terms.": "notebooks/demo.params.yml"}
+    missing = catalogs.untranslated_outputs(root)
+    assert missing["Last year shown in {0} terms."] == ["notebooks/demo.params.yml"]
+    assert any("demo.params.yml" in p.rule for p in catalogs.check_outputs(root))
+
+
+def test_the_parameter_box_is_written_in_both_languages(monkeypatch):
+    from innobook.pipeline import notebook_io
+
+    monkeypatch.setattr(i18n, "catalog", lambda: {"Last year of the window.": "窗口的最后一年。"})
+    box = notebook_io.parameter_box("rnd_growth", {"end_year": 2024}, {"end_year": "Last year of the window."})
+    assert "| `end_year` | `2024` | Last year of the window. |" in box.source
+    assert "| `end_year` | `2024` | 窗口的最后一年。 |" in box.metadata[notebook_io.ZH_SOURCE]
+    assert "本页参数" in box.metadata[notebook_io.ZH_SOURCE]

@@ -31,7 +31,11 @@ CHART_TIMEOUT_MS = 30_000
 
 
 # every page of the table of contents, plus the pages Sphinx adds
-PAGES = list(dict.fromkeys(toc_pages() + ["search.html", "genindex.html"]))
+ENGLISH_PAGES = list(dict.fromkeys(toc_pages() + ["search.html", "genindex.html"]))
+# ... and each of them in the Chinese edition, when it is published
+ZH_PUBLISHED = (yaml.safe_load((ROOT / "locales" / "zh_CN" / "edition.yml").read_text(encoding="utf-8"))
+                or {}).get("published", False)
+PAGES = ENGLISH_PAGES + (["zh/" + p for p in ENGLISH_PAGES] if ZH_PUBLISHED else [])
 
 
 # --------------------------------------------------------------------------- browser fixtures
@@ -137,7 +141,8 @@ def test_the_toc_covers_every_page_of_the_site(built_site):
     site_pages = set()
     for path in built_site.rglob("*.html"):
         rel = path.relative_to(built_site).as_posix()
-        if rel.startswith(("_static/", "_sources/", "charts/")) or rel == "index.html":
+        if rel.startswith(("_static/", "_sources/", "charts/", "zh/_static/", "zh/_sources/", "zh/charts/")) \
+                or rel in ("index.html", "zh/index.html"):
             continue
         site_pages.add(rel)
     assert site_pages <= set(PAGES), f"pages not tested: {sorted(site_pages - set(PAGES))}"
@@ -186,7 +191,7 @@ def test_a_phone_sized_window_shows_the_chapter_without_sideways_scrolling(open_
 
 
 # --------------------------------------------------------------------------- charts for every reader
-CHART_PAGES = [p for p in PAGES if p.startswith("book/generated/")]
+CHART_PAGES = [p for p in PAGES if p.startswith(("book/generated/", "zh/book/generated/"))]
 
 
 @pytest.mark.parametrize("path", CHART_PAGES)
@@ -358,7 +363,8 @@ def test_every_chart_has_three_tabs_three_downloads_and_its_data_as_csv(path, bu
         assert "<table" in fig.split("innobook-chart__panel--table", 1)[1].split("innobook-chart__panel--sources")[0], \
             f"chart {i}: the Table tab holds no table"
         sources = fig.split("innobook-chart__panel--sources", 1)[1]
-        assert "Documents cited" in sources and "references.html#cite-" in sources, f"chart {i}: Sources tab not filled"
+        cited = "引用文献" if path.startswith("zh/") else "Documents cited"
+        assert cited in sources and "references.html#cite-" in sources, f"chart {i}: Sources tab not filled"
         downloads = re.search(r'<span class="innobook-chart__downloads">(.*?)</span>', fig, re.S)
         assert downloads, f"chart {i}: no downloads"
         links = dict(re.findall(r'<a href="([^"]+\.(png|svg|csv))" download>', downloads.group(1)))

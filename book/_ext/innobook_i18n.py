@@ -28,6 +28,8 @@ def read_notebook(text: str, edition: str = "en") -> nbformat.NotebookNode:
         raise ValueError(f"edition {edition!r}: use one of {', '.join(EDITIONS)}")
     nb = nbformat.reads(text, as_version=4)
     for cell in nb.cells:
+        if cell.cell_type == "markdown" and edition == "zh" and ZH_BUNDLE in cell.get("metadata", {}):
+            cell.source = cell.metadata.pop(ZH_BUNDLE)   # a cell the build wrote in both languages
         if cell.cell_type != "code":
             continue
         if edition == "source":

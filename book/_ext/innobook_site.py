@@ -170,7 +170,9 @@ def _page_message(app: Sphinx, docname: str, text: str) -> str:
 
     dirs = [str(Path(app.srcdir) / d) for d in app.config.locale_dirs]
     catalog, found = init_locale(dirs, app.config.language, docname_to_domain(docname, app.config.gettext_compact))
-    return catalog.gettext(text) if found else text
+    translated = catalog.gettext(text) if found else text
+    # not a message of the page (a short title in notebooks/*.params.yml): the generated-text catalog
+    return translated if translated != text else _data_text(app, text)
 
 
 def _data_text(app: Sphinx, text: str) -> str:
@@ -930,6 +932,7 @@ class SyllabusDirective(SphinxDirective):
         items = innobook_teaching.prerequisites(_root(self.env.app)).get(key)
         para = nodes.paragraph()
         para += nodes.strong(text=words["prerequisites"])
+        items = [_data_text(self.env.app, " ".join(i.split())) for i in items or []]
         para += nodes.Text(words["items_sep"].join(items) + words["end"] if items else words["not_stated"])
         box += para
 
@@ -1039,7 +1042,7 @@ class SyllabusDirective(SphinxDirective):
                     if i:
                         params += nodes.Text(words["items_sep"])
                     params += nodes.literal(text=p.name)
-                    params += nodes.Text(words["vary_item"].format(allowed=p.allowed(), help=p.help.rstrip('.')))
+                    params += nodes.Text(words["vary_item"].format(allowed=p.allowed(), help=_data_text(app, " ".join(p.help.split())).rstrip('.。')))
                 params += nodes.Text(words["end"])
                 box += params
             out.append(box)
@@ -1073,7 +1076,7 @@ class ParametersDirective(SphinxDirective):
             section += title
             rows = [[_literal_par(p.name), nodes.paragraph(text=p.type),
                      _literal_par(repr(p.default)), nodes.paragraph(text=p.allowed()),
-                     nodes.paragraph(text=p.help)] for p in spec.parameters.values()]
+                     nodes.paragraph(text=_data_text(app, " ".join(p.help.split())))] for p in spec.parameters.values()]
             section += _table(words["parameters"], rows,
                               ["innobook-parameter-table"], [2, 1, 2, 3, 4])
             example = next(iter(spec.parameters.values()), None)

@@ -219,14 +219,63 @@ def check_outputs(root: Path, complete: bool = True) -> list[Problem]:
 
 
 def untranslated_outputs(root: Path) -> dict[str, list[str]]:
-    """Generated text without a Chinese entry, as the last runs recorded it: {text: [run, ...]}."""
+    """Generated text without a Chinese entry, as the last runs recorded it, and the project's
+    own texts the site shows (:func:`site_texts`): {template: [run or file, ...]}."""
     import json
+
+    from ..i18n import template
 
     found: dict[str, list[str]] = {}
     for path in sorted((root / RESULTS).glob("*.json")):
         for text in json.loads(path.read_text(encoding="utf-8")).get("untranslated", []):
             found.setdefault(text, []).append(path.stem)
-    return found
+    entries = {m.id for m in read(root / OUTPUTS) if m.id} if (root / OUTPUTS).exists() else set()
+    for text, where in site_texts(root):
+        pattern = template(text)[0]
+        if pattern not in entries and where not in found.setdefault(pattern, []):
+            found[pattern].append(where)
+    return {k: v for k, v in found.items() if v}
+
+
+def site_texts(root: Path) -> list[tuple[str, str]]:
+    """(text, file) for each English text of the project's own files that the site shows
+    through the generated-text catalog: the data package's titles, descriptions, vintage notes,
+    licences and units; each chapter's title and parameter help (``notebooks/*.params.yml``);
+    the chapters' prerequisites (``book/prerequisites.yml``)."""
+    import json
+
+    import yaml
+
+    from ..i18n import needs_translation
+
+    out: list[tuple[str, str]] = []
+
+    def add(text, where: str) -> None:
+        if isinstance(text, str) and needs_translation(text):
+            out.append((" ".join(text.split()), where))
+
+    package = root / "data" / "datapackage.json"
+    if package.exists():
+        for res in json.loads(package.read_text(encoding="utf-8")).get("resources", []):
+            for key in ("title", "description", "vintage_note"):
+                add(res.get(key), "data/datapackage.json")
+            for licence in res.get("licenses", []):
+                add(licence.get("title"), "data/datapackage.json")
+            for f in res.get("schema", {}).get("fields", []):
+                add(f.get("unit"), "data/datapackage.json")
+    for params in sorted((root / "notebooks").glob("*.params.yml")):
+        spec = yaml.safe_load(params.read_text(encoding="utf-8")) or {}
+        where = params.relative_to(root).as_posix()
+        add(spec.get("title"), where)
+        for p in (spec.get("parameters") or {}).values():
+            add((p or {}).get("help"), where)
+    prerequisites = root / "book" / "prerequisites.yml"
+    if prerequisites.exists():
+        chapters = (yaml.safe_load(prerequisites.read_text(encoding="utf-8")) or {}).get("chapters") or {}
+        for items in chapters.values():
+            for item in items or []:
+                add(item, "book/prerequisites.yml")
+    return out
 
 
 def add_outputs(root: Path, out=sys.stdout) -> int:
@@ -240,7 +289,8 @@ def add_outputs(root: Path, out=sys.stdout) -> int:
     for text, runs in sorted(untranslated_outputs(root).items()):
         if text in catalog:
             continue
-        catalog.add(text, "", auto_comments=[f"runs: {', '.join(runs)}"])
+        catalog.add(text, "", auto_comments=[f"runs: {', '.join(runs)}"], flags=["python-brace-format"]
+                    if re.search(r"\{\d+\}", text) else [])
         added += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:

@@ -133,22 +133,42 @@ def _cli_value(value: Any) -> str:
     return f"'{text}'" if any(ch in text for ch in " ;&|$'\"<>()") else text
 
 
-def parameter_box(notebook: str, parameters: dict[str, Any], helps: dict[str, str]) -> nbformat.NotebookNode:
-    """A Markdown cell listing a run's parameters, their meaning and the command that reruns it.
+#: The parameter box's own words in each edition (the help texts go through innobook.i18n).
+BOX_WORDS = {
+    "en": {"title": "This page's parameters", "head": "| parameter | value | meaning |",
+           "rerun": "Rerun the page with other values (any parameter can be left out; "
+                    "{doc}`/book/reproduce` says more):"},
+    "zh": {"title": "本页参数", "head": "| 参数 | 取值 | 含义 |",
+           "rerun": "可用其他参数值重新运行本页（任何参数都可省略；详见{doc}`/book/reproduce`）："},
+}
+#: The cell metadata key holding the box's Chinese text (read by the Chinese rendering).
+ZH_SOURCE = "innobook/zh"
 
-    It replaces, on the rendered page, the parameters cell that papermill's run hides.
-    """
+
+def _box_text(notebook: str, parameters: dict[str, Any], helps: dict[str, str], lang: str) -> str:
+    w = BOX_WORDS[lang]
     rows = "\n".join(f"| `{name}` | `{_cli_value(value)}` | {' '.join(helps.get(name, '').split())} |"
                      for name, value in parameters.items())
     command = " ".join([f"python -m innobook run notebooks/{notebook}.ipynb"]
                        + [f"-p {name} {_cli_value(value)}" for name, value in parameters.items()])
-    text = ("```{admonition} This page's parameters\n:class: note dropdown innobook-params\n\n"
-            "| parameter | value | meaning |\n|---|---|---|\n" + rows + "\n\n"
-            "Rerun the page with other values (any parameter can be left out; "
-            "{doc}`/book/reproduce` says more):\n\n"
+    return (f"```{{admonition}} {w['title']}\n:class: note dropdown innobook-params\n\n"
+            f"{w['head']}\n|---|---|---|\n" + rows + "\n\n" + w["rerun"] + "\n\n"
             f"`{command}`\n```")
-    cell = nbformat.v4.new_markdown_cell(text)
+
+
+def parameter_box(notebook: str, parameters: dict[str, Any], helps: dict[str, str]) -> nbformat.NotebookNode:
+    """A Markdown cell listing a run's parameters, their meaning and the command that reruns it.
+
+    It replaces, on the rendered page, the parameters cell that papermill's run hides. Its
+    Chinese text is kept in the cell's metadata (:data:`ZH_SOURCE`), the help texts translated
+    by the generated-text catalog, for the Chinese rendering.
+    """
+    from ..i18n import zh
+
+    cell = nbformat.v4.new_markdown_cell(_box_text(notebook, parameters, helps, "en"))
     cell.metadata["tags"] = [PARAMETER_BOX_TAG]
+    cell.metadata[ZH_SOURCE] = _box_text(notebook, parameters,
+                                         {k: zh(" ".join(v.split())) for k, v in helps.items()}, "zh")
     return cell
 
 
