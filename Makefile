@@ -51,14 +51,16 @@ preview: venv
 browser-deps:
 	@bash scripts/install_browser_deps.sh
 
-# Google Lighthouse on every page, mobile and desktop; prints a table of scores and each
-# page's transfer size.
+# Google Lighthouse on every page of both editions (English, and Chinese in zh/), mobile and
+# desktop; prints a table of scores and each page's transfer size, each row marked by edition
+# (EDITION=zh audits one edition only).
 audit: book
-	$(PY) scripts/audit_lighthouse.py
+	$(PY) scripts/audit_lighthouse.py $(if $(EDITION),--edition $(EDITION))
 
 # The print edition: the whole book as one PDF (_build/pdf/book.pdf, copied into the site as
 # book.pdf) printed by Debian's Chromium: cover, contents, running heads, page numbers,
-# bookmarks, static charts, the exercises' solutions in an appendix.
+# bookmarks, static charts, the exercises' solutions in an appendix. The Chinese edition is
+# printed the same way, in Chinese, to _build/pdf/book-zh.pdf (served as zh/book.pdf).
 pdf: book browser-deps
 	$(PY) scripts/print_pdf.py
 

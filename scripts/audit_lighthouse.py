@@ -1,7 +1,8 @@
 """Run Google Lighthouse on every page of the built site and print a table of scores.
 
-    make audit                                   # every page, mobile and desktop
+    make audit                                   # every page of both editions, mobile and desktop
     .venv/bin/python scripts/audit_lighthouse.py --runs 3 --only book/intro.html
+    .venv/bin/python scripts/audit_lighthouse.py --edition zh     # the Chinese edition only
 
 The site in ``_build/html`` is served on 127.0.0.1 by a small server that compresses text
 with gzip and sends cache headers, as GitHub Pages does (Python's ``http.server`` does
@@ -22,6 +23,11 @@ figure without Lighthouse: each page's HTML and the stylesheets and scripts it l
 opens, gzipped as the server sends them (the Vega bundle, loaded only when a chart comes near
 the screen, and MathJax are listed apart). Chart-only pages (``charts/``) are left out unless
 ``--chart-pages`` is given.
+
+The site publishes more than one edition: the English one at its root and each language
+edition in a folder named by its language code (the Simplified Chinese one in ``zh/``, with
+its own ``_static/``). Every edition's pages are audited (``--edition`` picks some), and the
+table's first column says which edition a page belongs to.
 """
 
 from __future__ import annotations
@@ -89,18 +95,42 @@ def serve(site: Path) -> tuple[ThreadingHTTPServer, int]:
     return server, server.server_address[1]
 
 
-def pages(site: Path, chart_pages: bool = False) -> list[str]:
-    """Every HTML page of the site, except the root redirect (and chart-only pages unless asked)."""
+def editions(site: Path) -> dict[str, str]:
+    """The site's editions: name -> folder in the site (``""`` for the English one at the root,
+    ``"zh"`` for a language edition in ``zh/``, any folder named by a language code that has
+    its own ``index.html``)."""
+    import re
+
+    found = {"en": ""}
+    for sub in sorted(p for p in site.iterdir() if p.is_dir() and re.fullmatch(r"[a-z]{2}(?:_[A-Z]{2})?", p.name)):
+        if (sub / "index.html").exists():
+            found[sub.name] = sub.name
+    return found
+
+
+def edition_of(page: str, known: dict[str, str]) -> str:
+    """The edition a site path belongs to (by its first folder)."""
+    first = page.split("/", 1)[0]
+    return next((name for name, folder in known.items() if folder and folder == first), "en")
+
+
+def pages(site: Path, chart_pages: bool = False, edition: str = "en") -> list[str]:
+    """Every HTML page of one edition of the site (site paths), except the root redirect (and
+    chart-only pages unless asked)."""
+    known = editions(site)
+    folder = known[edition]
+    base = site / folder if folder else site
+    others = tuple(f"{f}/" for f in known.values() if f)
     found = []
-    for path in sorted(site.rglob("*.html")):
-        rel = path.relative_to(site).as_posix()
+    for path in sorted(base.rglob("*.html")):
+        rel = path.relative_to(base).as_posix()
         if rel.startswith(("_static/", "_sources/")) or (rel.startswith("charts/") and not chart_pages):
             continue
-        if rel.startswith(".print"):
+        if rel.startswith(".print") or (not folder and rel.startswith(others)):
             continue
         if 'http-equiv="Refresh"' in path.read_text(errors="replace")[:500]:
             continue
-        found.append(rel)
+        found.append(f"{folder}/{rel}" if folder else rel)
     return found
 
 
@@ -181,10 +211,11 @@ def page_weight(site: Path, page: str) -> dict:
 
 
 def print_sizes(site: Path, todo: list[str]) -> None:
-    print(f"{'page':<44} {'html KB':>8} {'css+js KB':>10} {'files':>6} {'total KB':>9} {'lazy KB':>8}")
+    known = editions(site)
+    print(f"{'ed':<3} {'page':<44} {'html KB':>8} {'css+js KB':>10} {'files':>6} {'total KB':>9} {'lazy KB':>8}")
     for page in todo:
         w = page_weight(site, page)
-        print(f"{page:<44} {w['html'] / 1024:>8.1f} {w['assets'] / 1024:>10.1f} {w['files']:>6} "
+        print(f"{edition_of(page, known):<3} {page:<44} {w['html'] / 1024:>8.1f} {w['assets'] / 1024:>10.1f} {w['files']:>6} "
               f"{w['total'] / 1024:>9.1f} {w['lazy'] / 1024:>8.1f}", flush=True)
 
 
@@ -202,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", action="store_true",
                    help="print each page's transfer size (gzip) without running Lighthouse")
     p.add_argument("--chart-pages", action="store_true", help="include the chart-only pages (charts/)")
+    p.add_argument("--edition", action="append",
+                   help="audit only this edition's pages: en, or a language folder such as zh "
+                        "(default every edition)")
     p.add_argument("--json", type=Path, help="also write the results to this file")
     p.add_argument("--verbose", "-v", action="store_true", help="print failing audits and metrics")
     args = p.parse_args(argv)
@@ -210,7 +244,17 @@ def main(argv: list[str] | None = None) -> int:
     if not (site / "index.html").exists():
         print(f"error: no site at {site}; build it first with `make book`", file=sys.stderr)
         return 2
-    todo = args.only or pages(site, args.chart_pages)
+    known = editions(site)
+    chosen = args.edition or list(known)
+    unknown = [e for e in chosen if e not in known]
+    if unknown:
+        print(f"error: the site has no {', '.join(unknown)} edition (it has {', '.join(known)})", file=sys.stderr)
+        return 2
+    todo = args.only or [page for e in chosen for page in pages(site, args.chart_pages, e)]
+    missing = [page for page in todo if not (site / page).is_file()]
+    if missing:
+        print(f"error: not in the site: {', '.join(missing)}", file=sys.stderr)
+        return 2
     if args.sizes:
         print_sizes(site, todo)
         return 0
@@ -220,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, misses = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for page in todo:
-            row = {"page": page}
+            row = {"edition": edition_of(page, known), "page": page}
             for form in forms:
                 url = f"http://127.0.0.1:{port}/{page}"
                 runs = [audit(binary, url, form, Path(tmp)) for _ in range(args.runs)]
@@ -235,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                 row[form + "_kb"] = round(statistics.median(sizes) / 1024) if sizes else None
                 for c in CATEGORIES:
                     if row[form][c] < target(form, c):
-                        misses.append(f"{page} {form} {c} {row[form][c]} < {target(form, c)}")
+                        misses.append(f"{row['edition']} {page} {form} {c} {row[form][c]} < {target(form, c)}")
             rows.append(row)
             print_row(row, forms, header=len(rows) == 1)
             if args.verbose:
@@ -248,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     if misses:
         print("Below target:\n  " + "\n  ".join(misses))
         return 1
-    print(f"All {len(rows)} page(s) meet the targets (accessibility, best practices and SEO 100, "
+    counts = ", ".join(f"{e} {sum(r['edition'] == e for r in rows)}" for e in dict.fromkeys(r["edition"] for r in rows))
+    print(f"All {len(rows)} page(s) ({counts}) meet the targets (accessibility, best practices and SEO 100, "
           "performance 100 desktop, >= 95 mobile).")
     return 0
 
@@ -256,12 +301,12 @@ def main(argv: list[str] | None = None) -> int:
 def print_row(row: dict, forms: list[str], header: bool) -> None:
     if header:
         cols = "".join(f" | {form:^28}" for form in forms)
-        print(f"{'page':<36}{cols}")
+        print(f"{'ed':<3} {'page':<36}{cols}")
         sub = "".join(" | " + " ".join(f"{SHORT[c]:>4}" for c in CATEGORIES) + f" {'KB':>5} " for _ in forms)
-        print(f"{'':<36}{sub}")
+        print(f"{'':<3} {'':<36}{sub}")
     cells = "".join(" | " + " ".join(f"{row[f][c]:>4}" for c in CATEGORIES)
                     + f" {row.get(f + '_kb') if row.get(f + '_kb') is not None else '?':>5} " for f in forms)
-    print(f"{row['page']:<36}{cells}", flush=True)
+    print(f"{row['edition']:<3} {row['page']:<36}{cells}", flush=True)
 
 
 if __name__ == "__main__":

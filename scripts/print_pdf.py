@@ -16,8 +16,13 @@ From the built site (``_build/html``), in table-of-contents order, one document 
 Chromium (driven by Playwright, with every request to another host blocked) prints it with
 PDF bookmarks made from the headings. The PDF is also copied into the site as ``book.pdf``,
 which the reproduction page links to; the site build copies ``_build/pdf/book.pdf`` into
-every new site. When the site has other language editions (``_build/html/<lang>/``), each is
-printed too, as ``book-<lang>.pdf``.
+every new site.
+
+Each language edition of the site (``_build/html/<lang>/``, the Simplified Chinese one in
+``zh/``) is printed too, as ``book-<lang>.pdf`` beside the English PDF, with its own title
+and author (``locales/<locale>/edition.yml``) and its own words for the cover, the contents,
+the running heads and the appendix; it is copied into its edition's folder as ``book.pdf``
+(``zh/book.pdf``), where that edition's reproduction page links to it.
 """
 
 from __future__ import annotations
@@ -40,6 +45,27 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("INNOBOOK_CHROMIUM", "/usr/bin/chromium")
 PRINT_FILE = ".print-edition.html"
+
+#: The print edition's own words, per edition: ``lang`` is the document's language (it picks
+#: the CJK glyphs), the rest are the cover, contents, appendix and solution pointers.
+WORDS = {
+    "en": {
+        "lang": "en", "kind": "Print edition", "contents": "Contents",
+        "printed": "Printed from the website built on {date}. Every figure in the text comes from "
+                   "an executed notebook; charts are printed as their static images, with their sources.",
+        "appendix": "Appendix: solutions to the exercises",
+        "appendix_intro": "Each chapter's exercises are answered here, with the code that computes "
+                          "the answer, in the order of the chapters.",
+        "solution": "Solution {n}", "pointer": "{label}: in the appendix.",
+    },
+    "zh": {
+        "lang": "zh-CN", "kind": "印刷版", "contents": "目录",
+        "printed": "据 {date} 构建的网站印制。文中每个数字都来自执行过的笔记本；图表印为静态图片，并附来源。",
+        "appendix": "附录：练习解答",
+        "appendix_intro": "各章练习的解答按章节顺序收录于此，并附计算答案的代码。",
+        "solution": "解答 {n}", "pointer": "{label}：见附录。",
+    },
+}
 
 
 # --------------------------------------------------------------------------- the pages
@@ -129,12 +155,15 @@ SOLUTION = re.compile(r'<div class="solution[^"]*"[^>]*>')
 HIDDEN_CODE = re.compile(r'<details class="[^"]*\bhide\b[^"]*above-input[^"]*">')
 DROP = [
     (re.compile(r'<aside class="[^"]*innobook-downloads[^"]*"[^>]*>'), "aside"),
+    # the link to the other edition's web page: each edition is printed on its own
+    (re.compile(r'<nav class="innobook-language"[^>]*>'), "nav"),
     (re.compile(r'<script type="application/json"[^>]*>'), "script"),
 ]
 
 
-def compose(site: Path, root: Path, title: str, author: str) -> tuple[str, int, int]:
+def compose(site: Path, root: Path, title: str, author: str, edition: str = "en") -> tuple[str, int, int]:
     """The print edition as one HTML document; returns it, the chapter count and solutions moved."""
+    words = WORDS[edition]
     pages = [p for p in toc_pages(root) if (site / p).exists()]
     known = set(pages)
     chapters, solutions, contents = [], [], []
@@ -152,10 +181,11 @@ def compose(site: Path, root: Path, title: str, author: str) -> tuple[str, int, 
 
         def pointer(piece: str, i: int, me=me, moved=moved) -> str:
             label = re.search(r'<p class="admonition-title">(.*?)</p>', piece, re.S)
-            text = re.sub(r"<[^>]+>", "", label.group(1)).strip() if label else f"Solution {i}"
+            text = re.sub(r"<[^>]+>", "", label.group(1)).strip() if label else ""
+            text = re.sub(r"\s+", " ", text) or words["solution"].format(n=i)
             moved.append((text, piece))
             return (f'<p class="innobook-print-solution-ref"><a href="#{me}--solution-{len(moved)}">'
-                    f"{html.escape(text)}: in the appendix</a>.</p>")
+                    f'{html.escape(words["pointer"].format(label=text))}</a></p>')
 
         body, _ = remove_elements(body, SOLUTION, "div", keep=pointer)
         if moved:
@@ -177,19 +207,18 @@ def compose(site: Path, root: Path, title: str, author: str) -> tuple[str, int, 
     built = datetime.date.today().isoformat()
     page_rules = []
     for css_name, name, _ in chapters:
-        head = name.replace("\\", "\\\\").replace('"', '\\"')
-        page_rules.append(f'@page {css_name} {{ @top-left {{ content: "{head}"; }} }}')
+        page_rules.append(f'@page {css_name} {{ @top-left {{ content: {css_string(name)}; }} }}')
+    page_rules.append(f'@page contents {{ @top-left {{ content: {css_string(words["contents"])}; }} }}')
     appendix = ""
     if solutions:
         appendix = ('<section class="innobook-print-chapter innobook-print-appendix" id="appendix-solutions" '
-                    'style="page: appendix"><h1>Appendix: solutions to the exercises</h1>'
-                    "<p>Each chapter's exercises are answered here, with the code that computes the "
-                    "answer, in the order of the chapters.</p>" + "".join(solutions) + "</section>")
-        page_rules.append('@page appendix { @top-left { content: "Appendix: solutions to the exercises"; } }')
-        contents.append('<li><a href="#appendix-solutions">Appendix: solutions to the exercises</a></li>')
+                    f'style="page: appendix"><h1>{html.escape(words["appendix"])}</h1>'
+                    f'<p>{html.escape(words["appendix_intro"])}</p>' + "".join(solutions) + "</section>")
+        page_rules.append(f'@page appendix {{ @top-left {{ content: {css_string(words["appendix"])}; }} }}')
+        contents.append(f'<li><a href="#appendix-solutions">{html.escape(words["appendix"])}</a></li>')
     style = PRINT_CSS + "\n".join(page_rules)
     doc = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{words['lang']}"><head><meta charset="utf-8">
 <title>{html.escape(title)}</title>
 {head_links}
 <style>{style}</style>
@@ -200,17 +229,21 @@ def compose(site: Path, root: Path, title: str, author: str) -> tuple[str, int, 
 </head>
 <body class="innobook-print" data-theme="light">
 <section class="innobook-print-cover" style="page: cover">
-<p class="innobook-print-kind">Print edition</p>
+<p class="innobook-print-kind">{html.escape(words['kind'])}</p>
 <h1 class="innobook-print-title">{html.escape(title)}</h1>
 <p class="innobook-print-author">{html.escape(author)}</p>
-<p class="innobook-print-date">Printed from the website built on {built}. Every figure in the text
-comes from an executed notebook; charts are printed as their static images, with their sources.</p>
+<p class="innobook-print-date">{html.escape(words['printed'].format(date=built))}</p>
 </section>
-<nav class="innobook-print-contents" style="page: contents"><h1>Contents</h1><ul>{''.join(contents)}</ul></nav>
+<nav class="innobook-print-contents" style="page: contents"><h1>{html.escape(words['contents'])}</h1><ul>{''.join(contents)}</ul></nav>
 {''.join(c for _, _, c in chapters)}
 {appendix}
 </body></html>"""
     return doc, len(chapters), sum(s.count("innobook-print-solution\"") for s in solutions)
+
+
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string (for a running head's ``content``)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
 PRINT_CSS = """
@@ -218,7 +251,6 @@ PRINT_CSS = """
   @bottom-center { content: counter(page); font: 9pt system-ui, sans-serif; color: #444; }
   @top-left { font: 8.5pt system-ui, sans-serif; color: #555; } }
 @page cover { @bottom-center { content: none; } @top-left { content: none; } }
-@page contents { @top-left { content: "Contents"; } }
 html, body { background: #fff !important; }
 body.innobook-print { font-size: 10.5pt; line-height: 1.45; margin: 0; }
 .innobook-print-chapter { break-before: page; }
@@ -249,10 +281,11 @@ class Quiet(SimpleHTTPRequestHandler):
         pass
 
 
-def print_site(site: Path, out: Path, root: Path, *, title: str, author: str, timeout_ms: int = 120_000) -> dict:
+def print_site(site: Path, out: Path, root: Path, *, title: str, author: str, edition: str = "en",
+               timeout_ms: int = 120_000) -> dict:
     from playwright.sync_api import sync_playwright
 
-    doc, n_chapters, n_solutions = compose(site, root, title, author)
+    doc, n_chapters, n_solutions = compose(site, root, title, author, edition)
     target = site / PRINT_FILE
     target.write_text(doc, encoding="utf-8")
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
@@ -293,9 +326,29 @@ def print_site(site: Path, out: Path, root: Path, *, title: str, author: str, ti
     return {"chapters": n_chapters, "solutions": n_solutions, "pdf": out}
 
 
-def book_config(root: Path) -> tuple[str, str]:
+def book_config(root: Path, edition: str = "en") -> tuple[str, str]:
+    """Title and author: ``_config.yml``'s for English, the edition's ``edition.yml`` for another
+    language (falling back to the English ones where it names none)."""
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
-    return str(config.get("title", "The book")), str(config.get("author", ""))
+    title, author = str(config.get("title", "The book")), str(config.get("author", ""))
+    if edition != "en":
+        for path in sorted((root / "locales").glob(f"{edition}*/edition.yml")):
+            own = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            title, author = str(own.get("title") or title), str(own.get("author") or author)
+            break
+    return title, author
+
+
+def editions(site: Path, out: Path) -> list[tuple[str, Path, Path]]:
+    """(edition, its site folder, its PDF) for the English site and each language edition in it
+    (a folder named by a language code, with its own ``index.html``), English first."""
+    found = [("en", site, out)]
+    for sub in sorted(p for p in site.iterdir() if p.is_dir() and re.fullmatch(r"[a-z]{2}(?:_[A-Z]{2})?", p.name)):
+        if (sub / "index.html").exists():
+            if sub.name not in WORDS:
+                raise SystemExit(f"error: no print-edition words for the {sub.name!r} edition (WORDS)")
+            found.append((sub.name, sub, out.with_name(f"{out.stem}-{sub.name}{out.suffix}")))
+    return found
 
 
 def main(argv=None) -> int:
@@ -304,6 +357,8 @@ def main(argv=None) -> int:
     parser.add_argument("--root", type=Path, default=ROOT, help="the project (for _toc.yml and _config.yml)")
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "pdf" / "book.pdf")
     parser.add_argument("--no-copy", action="store_true", help="do not copy the PDF into the site")
+    parser.add_argument("--edition", action="append", choices=sorted(WORDS),
+                        help="print only this edition (default: every edition the site holds)")
     args = parser.parse_args(argv)
     if not (args.site / "index.html").exists():
         print(f"error: no built site in {args.site}; run make book first", file=sys.stderr)
@@ -311,17 +366,18 @@ def main(argv=None) -> int:
     if not Path(CHROMIUM).exists():
         print(f"error: {CHROMIUM} is missing: run scripts/install_browser_deps.sh", file=sys.stderr)
         return 2
-    title, author = book_config(args.root)
-    editions = [(args.site, args.out)]
-    for sub in sorted(p for p in args.site.iterdir() if p.is_dir() and re.fullmatch(r"[a-z]{2}(?:_[A-Z]{2})?", p.name)):
-        if (sub / "index.html").exists():
-            editions.append((sub, args.out.with_name(f"{args.out.stem}-{sub.name}{args.out.suffix}")))
-    for site, out in editions:
-        info = print_site(site, out, args.root, title=title, author=author)
-        print(f"Printed {info['chapters']} pages and {info['solutions']} solutions to {out} "
-              f"({out.stat().st_size / 1e6:.1f} MB)")
+    todo = [e for e in editions(args.site, args.out) if not args.edition or e[0] in args.edition]
+    if not todo:
+        print(f"error: the site in {args.site} holds none of the editions {args.edition}", file=sys.stderr)
+        return 2
+    for edition, site, out in todo:
+        title, author = book_config(args.root, edition)
+        info = print_site(site, out, args.root, title=title, author=author, edition=edition)
+        print(f"Printed the {edition} edition: {info['chapters']} pages and {info['solutions']} "
+              f"solutions to {out} ({out.stat().st_size / 1e6:.1f} MB)")
         if not args.no_copy:
-            shutil.copyfile(out, site / out.name)
+            # each edition's folder serves its own PDF under the English one's name
+            shutil.copyfile(out, site / args.out.name)
     return 0
 
 
