@@ -144,37 +144,69 @@ def counterpart(pagename: str, here: str, there: str) -> str:
     return prefix + ("zh/" if there == "zh" else "") + pagename + ".html"
 
 
+def alternates(pagename: str, editions: list[str], base: str) -> str:
+    """``<link rel="alternate" hreflang>`` for each edition of a page, by its full address.
+
+    Search engines (and Lighthouse's SEO audit) accept only full addresses here, so the links
+    are written once the site's public address is known (``html_baseurl`` in ``_config.yml``);
+    until then the visible language links, which carry ``hreflang`` too, join the editions."""
+    import html
+    from urllib.parse import urljoin
+
+    if not base:
+        return ""
+    base = base if base.endswith("/") else base + "/"
+    return "".join(f'<link rel="alternate" hreflang="{LABELS[e][2]}" '
+                   f'href="{html.escape(urljoin(base, ("zh/" if e == "zh" else "") + pagename + ".html"))}">\n'
+                   for e in editions)
+
+
 def on_page_context(app, pagename, templatename, context, doctree) -> None:
     """A link to the same page in the other edition at the top of every page, and ``hreflang``
-    alternates in its head, once the site publishes more than one edition."""
-    import html
-
+    alternates in its head (see :func:`alternates`), once the site publishes more than one edition."""
     editions = list(app.config.innobook_editions or ["en"])
     here = edition_of(app)
     if len(editions) < 2 or here not in editions:
         return
-    tags = []
-    for edition in editions:
-        href = counterpart(pagename, here, edition) if edition != here else \
-            "../" * pagename.count("/") + pagename + ".html"
-        tags.append(f'<link rel="alternate" hreflang="{LABELS[edition][2]}" href="{html.escape(href)}">')
-    context["metatags"] = context.get("metatags", "") + "\n".join(tags) + "\n"
+    context["metatags"] = context.get("metatags", "") + alternates(pagename, editions, app.config.html_baseurl)
+    context["body"] = language_nav(pagename, here, editions) + context.get("body", "")
+
+
+def language_nav(pagename: str, here: str, editions: list[str]) -> str:
+    """The visible link to the same page in the other edition(s)."""
+    import html
+
     links = "".join(
         f'<a class="innobook-language__link" lang="{LABELS[e][1]}" hreflang="{LABELS[e][2]}" '
         f'href="{html.escape(counterpart(pagename, here, e))}">{LABELS[e][0]}</a>'
         for e in editions if e != here)
     label = "其他语言版本" if here == "zh" else "Other editions"
-    context["body"] = (f'<nav class="innobook-language" aria-label="{label}">{links}</nav>'
-                       + context.get("body", ""))
+    return f'<nav class="innobook-language" aria-label="{label}">{links}</nav>'
+
+
+#: Pages Sphinx writes from its own templates, without the page body the link goes into.
+TEMPLATE_PAGES = ("search", "genindex")
 
 
 def on_build_finished(app, exception) -> None:
-    """``<html lang="zh-CN">`` on every Chinese page (Sphinx writes the configuration's
-    ``zh_CN``)."""
-    if exception is not None or app.builder.format != "html" or edition_of(app) != "zh":
+    """The language link on Sphinx's search and index pages, and ``<html lang="zh-CN">`` on
+    every Chinese page (Sphinx writes the configuration's ``zh_CN``)."""
+    if exception is not None or app.builder.format != "html":
         return
     from pathlib import Path
 
+    editions = list(app.config.innobook_editions or ["en"])
+    here = edition_of(app)
+    if len(editions) > 1 and here in editions:
+        for name in TEMPLATE_PAGES:   # the language link goes above their heading
+            page = Path(app.outdir) / f"{name}.html"
+            if page.exists():
+                text = page.read_text(encoding="utf-8")
+                if "innobook-language" not in text and "<h1" in text:
+                    i = text.index("<h1")
+                    page.write_text(text[:i] + language_nav(name, here, editions) + text[i:], encoding="utf-8")
+    if here != "zh":
+        return
     for page in Path(app.outdir).rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         fixed = text.replace('<html lang="zh_CN"', '<html lang="zh-CN"', 1)

@@ -328,15 +328,16 @@ def process_page(*, body: str, pagename: str, outdir: Path, cache: Path, package
     return FIGURE.sub(complete, body)
 
 
-def copy_print_edition(root: Path, outdir: Path) -> list[Path]:
-    """Put the print edition (``make pdf``: ``_build/pdf/book*.pdf``) into a newly built site.
+def copy_print_edition(root: Path, outdir: Path, edition: str = "en") -> list[Path]:
+    """Put the edition's print edition (``make pdf``: ``_build/pdf/book.pdf``, the Chinese one
+    ``book-zh.pdf``) into a newly built site as that edition's ``book.pdf``.
 
     The site is rebuilt into a fresh folder each time; the PDF printed from the last site is
     carried over so that the site's link to it keeps working (``make pdf`` prints it again).
     """
-    copied = []
-    for pdf in sorted((root / "_build" / "pdf").glob("book*.pdf")):
-        target = outdir / pdf.name
-        target.write_bytes(pdf.read_bytes())
-        copied.append(target)
-    return copied
+    pdf = root / "_build" / "pdf" / ("book.pdf" if edition == "en" else f"book-{edition}.pdf")
+    if not pdf.exists():
+        return []
+    target = outdir / "book.pdf"
+    target.write_bytes(pdf.read_bytes())
+    return [target]

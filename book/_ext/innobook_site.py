@@ -722,7 +722,7 @@ def on_build_finished(app: Sphinx, exception) -> None:
     import innobook_teaching
 
     innobook_teaching.write_student_editions(root, out, _runs(app)[1], _edition(app))
-    innobook_panels.copy_print_edition(root, out)
+    innobook_panels.copy_print_edition(root, out, _edition(app))
     results = root / GENERATED / "results"
     for run in _runs(app)[1]:
         src = results / f"{run.run_id}.json"
