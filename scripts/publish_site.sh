@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Publish the built site (_build/html) to the gh-pages branch of the `origin` remote.
 #
-#   make publish                 # build if needed, then publish
+#   make publish                 # build and print if needed, then publish
 #   PUBLISH_PUSH=0 make publish  # commit to the local gh-pages branch only, do not push
 #
 # Besides the site, the branch gets what the launch buttons need to run a chapter's executed
