@@ -298,7 +298,8 @@ def structure_digest(root: Path) -> str:
     files = [root / "_config.yml", root / "_toc.yml", root / "requirements.txt"]
     files += sorted((root / "book" / "_ext").glob("*.py"))
     # the edition's settings and the interface words are on every page
-    files += [p for p in [root / "locales" / "zh_CN" / "edition.yml", root / "locales" / "zh_CN" / "interface.po"]
+    files += [p for p in [root / "locales" / "zh_CN" / "edition.yml", root / "locales" / "zh_CN" / "interface.po",
+                          root / "locales" / "zh_CN" / "search_words.txt"]
               if p.exists()]
     names = sorted(p.relative_to(root).as_posix() for p in (root / "book").rglob("*")
                    if p.is_file() and "__pycache__" not in p.parts)

@@ -51,6 +51,8 @@ def overrides(root: Path, name: str) -> dict:
 
 
 EDITION = Path("locales") / "zh_CN" / "edition.yml"
+#: A jieba dictionary of the book's own terms, so that the search index holds 十五五 as a word.
+SEARCH_WORDS = Path("locales") / "zh_CN" / "search_words.txt"
 
 
 def chinese_edition(root: Path) -> dict:
@@ -80,6 +82,9 @@ def sphinx_conf(root: Path, name: str = "en") -> str:
     if config.get("html_favicon"):
         config["html_favicon"] = str(root / config["html_favicon"])
     config.update(overrides(root, name))
+    words = root / SEARCH_WORDS
+    if words.exists():   # both editions' search cuts Chinese with jieba; these are the book's words
+        config["html_search_options"] = {**config.get("html_search_options", {}), "dict": str(words)}
     if name == "zh":   # a theme option Jupyter Book sets in English
         words = chinese_edition(root).get("interface") or {}
         config["html_theme_options"] = {**config.get("html_theme_options", {}),
