@@ -207,11 +207,24 @@ def on_build_finished(app, exception) -> None:
                     page.write_text(text[:i] + language_nav(name, here, editions) + text[i:], encoding="utf-8")
     if here != "zh":
         return
-    for page in Path(app.outdir).rglob("*.html"):
+    from sphinx.locale import _
+
+    # Words the theme's templates and scripts write without asking a catalog: translated by
+    # the edition's interface catalog (locales/zh_CN/interface.po) all the same.
+    fixed_words = [(f'{attr}="{word}"', f'{attr}="{_(word)}"') for word in FIXED_WORDS
+                   for attr in ("aria-label", "title") if _(word) != word]
+    outdir = Path(app.outdir)
+    for page in [*outdir.rglob("*.html"), *outdir.glob("_static/togglebutton.js")]:
         text = page.read_text(encoding="utf-8")
         fixed = text.replace('<html lang="zh_CN"', '<html lang="zh-CN"', 1)
+        for english, chinese in fixed_words:
+            fixed = fixed.replace(english, chinese)
         if fixed != text:
             page.write_text(fixed, encoding="utf-8")
+
+
+#: Interface words written into templates and scripts as plain English (labels and tooltips).
+FIXED_WORDS = ("Main", "Page", "Toggle primary sidebar", "Toggle secondary sidebar", "Toggle hidden content")
 
 
 # --------------------------------------------------------------------------- search
