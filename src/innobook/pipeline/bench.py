@@ -32,13 +32,24 @@ from pathlib import Path
 import yaml
 
 # Build products, environments and caches: a scratch copy of the project takes only its sources.
-NOT_SOURCES = shutil.ignore_patterns(".venv", "_build", "generated", "_vendor", ".git", "node_modules",
+NOT_SOURCES = shutil.ignore_patterns(".venv", "_build", "_vendor", ".git", "node_modules",
                                      "__pycache__", ".pytest_cache", "test-artifacts")
+#: Written by the build into the book's folder (the Chinese catalogs of those pages, under
+#: locales/, are sources and are copied).
+GENERATED = Path("book") / "generated"
 
 
 def copy_sources(root: Path, dest: Path) -> Path:
     """Copy the project's sources (not its build products) to ``dest``, for a scratch build."""
-    shutil.copytree(root, dest, ignore=NOT_SOURCES)
+    root = root.resolve()
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = set(NOT_SOURCES(folder, names))
+        if Path(folder).resolve() == root / GENERATED.parent:
+            skipped.add(GENERATED.name)
+        return skipped
+
+    shutil.copytree(root, dest, ignore=ignore)
     return dest
 
 
