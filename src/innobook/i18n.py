@@ -148,6 +148,23 @@ def zh(text: Any) -> Any:
     return fill(found, values)
 
 
+LONE_WORD = re.compile(r"[a-z]+")
+
+
+def zh_term(text: Any) -> Any:
+    """:func:`zh`, and for a lone lowercase word (a verdict, a category: ``supported``) its
+    catalog entry; :func:`zh` leaves such a word alone, as it might be an identifier, so a word
+    shown to a reader without an entry is recorded here as untranslated."""
+    if not isinstance(text, str) or not LONE_WORD.fullmatch(text.strip()) or len(text.strip()) < 2:
+        return zh(text)
+    word = text.strip()
+    found = catalog().get(word)
+    if found is None:
+        _missing.add(word)
+        return text
+    return text.replace(word, found)
+
+
 def zh_markdown(text: str) -> str:
     """Chinese Markdown, translated a paragraph at a time; directive fences and option lines
     (``\u0060\u0060\u0060{exercise}``, ``:label: x``) and label lines (``(map-a01)=``) are kept

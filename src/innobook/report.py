@@ -13,10 +13,12 @@ number on the page and the number in the JSON are the same object.
 from __future__ import annotations
 
 import math
+import re
 from numbers import Integral, Real
 from typing import Any
 
 from . import i18n
+from .tables import WORD, zh_term
 
 GLUE_PREFIX = "application/papermill.record/"   # myst_nb.ext.glue.GLUE_PREFIX
 _recorded: dict[str, Any] = {}
@@ -44,18 +46,31 @@ def plain(value: Any) -> Any:
     raise TypeError(f"key results must be numbers, strings, booleans or lists, got {type(value).__name__}")
 
 
+# An element whose whole text is one lowercase word: a verdict badge, an <em>fact</em>, an
+# <option>all</option> (code, scripts and styles excepted).
+_LONE_WORD = re.compile(r"(<(?!(?:code|kbd|samp|pre|script|style)\b)[a-zA-Z][^>]*>)(\s*)([a-z]+)(\s*)(?=</)")
+
+
+def zh_words_html(text: str) -> str:
+    """Chinese HTML: :func:`innobook.i18n.zh_html`, with an element that holds a single word
+    (which ``zh_html`` takes for an identifier) translated as a word."""
+    return i18n.zh_html(_LONE_WORD.sub(lambda m: m.group(1) + m.group(2) + zh_term(m.group(3)) + m.group(4),
+                                       text))
+
+
 def _chinese(variable: Any) -> Any:
     """The Chinese form of a glued value: text translated, numbers as they are."""
     from IPython.display import HTML, Markdown
 
     if isinstance(variable, str):
-        return i18n.zh(variable)
+        return zh_term(variable)
     if isinstance(variable, (list, tuple)):
         return type(variable)(_chinese(v) for v in variable)
     if isinstance(variable, Markdown):
-        return Markdown(i18n.zh_markdown(variable.data))
+        text = variable.data
+        return Markdown(zh_term(text) if WORD.fullmatch(text.strip()) else i18n.zh_markdown(text))
     if isinstance(variable, HTML):
-        return HTML(i18n.zh_html(variable.data))
+        return HTML(zh_words_html(variable.data))
     return variable
 
 

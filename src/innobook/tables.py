@@ -186,25 +186,28 @@ def _numeric_columns(df: pd.DataFrame) -> set:
 def html_table(df: pd.DataFrame, formats: Mapping[str, Any] | None = None, *,
                labels: Mapping[str, str] | None = None, caption: str | None = None,
                classes: str = "innobook-table", na: str = NA, max_rows: int | None = None,
-               lang: str = "en") -> str:
+               lang: str = "en", codes: Sequence[str] = ()) -> str:
     """A plain, accessible HTML table (header cells with ``scope``, numbers right-aligned).
 
-    ``lang="zh"``: headings, caption and text cells in Chinese (:func:`innobook.i18n.zh`), the
-    same formatted numbers."""
-    word = (lambda v: v) if lang == "en" else _zh
+    ``lang="zh"``: headings, caption and text cells in Chinese (:func:`zh_term`), the same
+    formatted numbers; the cells of a code column (named in ``codes``, or holding an identifier
+    such as ``year_industry``) are kept as written."""
     shown = df if max_rows is None else df.head(max_rows)
     text = format_frame(shown, formats, na)
     numeric = _numeric_columns(df)
+    kept = set(codes) | {c for c in df.columns if c not in numeric and is_code_column(text[c])}
+    heading = (lambda v: v) if lang == "en" else zh_term
+    cell = (lambda v, c: v) if lang == "en" else (lambda v, c: v if c in kept else zh_term(v))
     num = ' class="num"'
-    head = "".join(f'<th scope="col"{num if c in numeric else ""}>{html.escape(word(_label(c, labels)))}</th>'
+    head = "".join(f'<th scope="col"{num if c in numeric else ""}>{html.escape(heading(_label(c, labels)))}</th>'
                    for c in df.columns)
     rows = []
     for _, row in text.iterrows():
         cells = "".join(f'<td{num if c in numeric else ""}>'
-                        f'{html.escape(str(row[c]) if c in numeric else word(str(row[c])))}</td>'
+                        f'{html.escape(str(row[c]) if c in numeric else cell(str(row[c]), c))}</td>'
                         for c in df.columns)
         rows.append(f"<tr>{cells}</tr>")
-    cap = f"<caption>{html.escape(word(caption))}</caption>" if caption else ""
+    cap = f"<caption>{html.escape(heading(caption))}</caption>" if caption else ""
     more = ""
     if max_rows is not None and len(df) > max_rows:
         more = (f'<p class="innobook-table__more">First {max_rows} of {len(df):,} rows; '
@@ -215,21 +218,39 @@ def html_table(df: pd.DataFrame, formats: Mapping[str, Any] | None = None, *,
             f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>{more}')
 
 
-def _zh(text: str) -> str:
-    from .i18n import zh
+# --------------------------------------------------------------------------- Chinese words
+# innobook.i18n.zh leaves a lone lowercase word ("supported", "kept", "yes") as it is, because
+# it cannot tell it from an identifier. In a table or a glued value such a word is read as a
+# word, so it is looked up in the same catalog (and listed for translation when missing); an
+# identifier with an underscore ("year_industry", "official_reprint") is a code and stays.
+WORD = re.compile(r"[a-z]+")
+CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 
-    return zh(text)
+
+def zh_term(text: Any) -> Any:
+    """The Chinese of a text shown to a reader (see :func:`innobook.i18n.zh_term`)."""
+    from . import i18n
+
+    return i18n.zh_term(text)
+
+
+def is_code_column(cells: Sequence[Any]) -> bool:
+    """Does a column hold codes (some cell an identifier, alone or in a list) rather than words?"""
+    return any(isinstance(v, str) and any(CODE.fullmatch(part.strip()) for part in v.split(","))
+               for v in cells)
 
 
 class Table:
     """A formatted table: HTML in the page, aligned text in a terminal."""
 
-    def __init__(self, df: pd.DataFrame, formats=None, *, labels=None, caption=None, na: str = NA):
+    def __init__(self, df: pd.DataFrame, formats=None, *, labels=None, caption=None, na: str = NA,
+                 codes: Sequence[str] = ()):
         self.data = df
         self.formats = dict(formats or {})
         self.labels = dict(labels or {})
         self.caption = caption
         self.na = na
+        self.codes = tuple(codes)
         self.frame = format_frame(df, self.formats, na)
 
     @property
@@ -256,7 +277,7 @@ class Table:
         from .i18n import bundle_metadata
 
         chinese = html_table(self.data, self.formats, labels=self.labels, caption=self.caption,
-                             na=self.na, lang="zh")
+                             na=self.na, lang="zh", codes=self.codes)
         text = self.to_text()
         return ({"text/html": self._repr_html_(), "text/plain": text},
                 bundle_metadata({"text/html": chinese, "text/plain": text}))
@@ -273,11 +294,12 @@ class Table:
 
 def show(df: pd.DataFrame | pd.Series, formats: Mapping[str, Any] | None = None, *,
          labels: Mapping[str, str] | None = None, caption: str | None = None, index: bool | None = None,
-         na: str = NA) -> Table:
+         na: str = NA, codes: Sequence[str] = ()) -> Table:
     """A table for reading: no index (unless it carries meaning), readable numbers.
 
     A named index (``year``, say) becomes the first column; a plain 0..n-1 index is dropped.
-    A Series becomes a two-column table.
+    A Series becomes a two-column table. ``codes`` names columns whose cells are codes, shown
+    as written in both editions (a column holding an identifier is found without being named).
     """
     if isinstance(df, pd.Series):
         df = df.to_frame(df.name if df.name is not None else "value")
@@ -287,7 +309,7 @@ def show(df: pd.DataFrame | pd.Series, formats: Mapping[str, Any] | None = None,
     else:
         df = df.reset_index(drop=True)
     df.columns = [str(c) for c in df.columns]
-    return Table(df, formats, labels=labels, caption=caption, na=na)
+    return Table(df, formats, labels=labels, caption=caption, na=na, codes=codes)
 
 
 # --------------------------------------------------------------------------- regressions

@@ -249,7 +249,8 @@ TABLE_SCRIPT = """
   if (!root) { return; }
   var rows = Array.prototype.slice.call(root.querySelectorAll("tbody tr"));
   var text = root.querySelector("#claims-search"), verdict = root.querySelector("#claims-verdict"),
-      section = root.querySelector("#claims-section"), shown = root.querySelector("#claims-shown");
+      section = root.querySelector("#claims-section"), shown = root.querySelector("#claims-shown"),
+      words = root.querySelector("#claims-shown-words").textContent;
   function apply() {
     var q = text.value.trim().toLowerCase(), v = verdict.value, s = section.value, n = 0;
     rows.forEach(function (tr) {
@@ -257,7 +258,7 @@ TABLE_SCRIPT = """
                (!v || tr.dataset.verdict === v) && (!s || tr.dataset.section === s);
       tr.hidden = !ok; if (ok) { n += 1; }
     });
-    shown.textContent = n + " of " + rows.length + " claims shown";
+    shown.textContent = words.replace("{n}", n).replace("{total}", rows.length);
   }
   [text, verdict, section].forEach(function (el) { el.addEventListener("input", apply); });
   var wanted = decodeURIComponent((location.hash.match(/section=([^&]+)/) || [])[1] || "");
@@ -297,7 +298,8 @@ def table_html(evaluated: pd.DataFrame, chapter_links: dict[str, str] | None = N
         '<label>Search <input id="claims-search" type="search" placeholder="e.g. R&amp;D, 灯塔工厂, Hefei"></label> '
         f'<label>Verdict <select id="claims-verdict"><option value="">all</option>{options(VERDICTS)}</select></label> '
         f'<label>Section <select id="claims-section"><option value="">all</option>{options(sections)}</select></label> '
-        '<span id="claims-shown" aria-live="polite"></span></div>'
+        '<span id="claims-shown" aria-live="polite"></span>'
+        '<span id="claims-shown-words" hidden>{n} of {total} claims shown</span></div>'
         '<div class="claims-ledger__scroll"><table class="claims-ledger__table">'
         "<thead><tr><th>Claim</th><th>Article says</th><th>Record says</th><th>Verdict</th>"
         "<th>How it was checked</th></tr></thead><tbody>"
