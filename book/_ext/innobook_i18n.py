@@ -112,6 +112,42 @@ def translating_parser():
     return TranslatingParser
 
 
+# --------------------------------------------------------------- glue from another page
+def _glue_sources(env) -> dict:
+    if not hasattr(env, "innobook_glue_sources"):
+        env.innobook_glue_sources = {}
+    return env.innobook_glue_sources
+
+
+def note_glue_sources(app, doctree) -> None:
+    """Record the pages whose glue a page pastes (``{glue:text}`/book/generated/x.ipynb::key```)."""
+    from myst_nb.ext.glue.utils import PendingGlueReference
+
+    found = {node["refdoc"] for node in doctree.findall(PendingGlueReference) if node.get("refdoc")}
+    _glue_sources(app.env)[app.env.docname] = found
+
+
+def forget_glue_sources(app, env, docname) -> None:
+    _glue_sources(env).pop(docname, None)
+
+
+def merge_glue_sources(app, env, docnames, other) -> None:
+    for docname in docnames:
+        if docname in _glue_sources(other):
+            _glue_sources(env)[docname] = _glue_sources(other)[docname]
+
+
+def remember_read(app, env, docnames) -> None:
+    app.innobook_read = set(docnames)
+
+
+def pages_pasting_changed_glue(app, env) -> list[str]:
+    """Pages to write again because a page whose glue they paste was read again (a re-executed
+    notebook): Sphinx resolves that glue when it writes, but does not know the dependency."""
+    read = getattr(app, "innobook_read", set())
+    return sorted(doc for doc, sources in _glue_sources(env).items() if sources & read and doc not in read)
+
+
 # ------------------------------------------------------------------- the table of contents' captions
 def translate_captions(app, doctree) -> None:
     """The part captions of ``_toc.yml`` in the edition's language (``innobook_captions``, from
@@ -268,6 +304,11 @@ def setup(app):
 
     setup_style(app)
     app.connect("doctree-read", translate_captions)
+    app.connect("doctree-read", note_glue_sources)
+    app.connect("env-purge-doc", forget_glue_sources)
+    app.connect("env-merge-info", merge_glue_sources)
+    app.connect("env-before-read-docs", remember_read)
+    app.connect("env-get-updated", pages_pasting_changed_glue)
     app.add_search_language(_search_language())
     app.setup_extension("myst_nb")
     app.add_source_parser(translating_parser(), override=True)
