@@ -112,6 +112,16 @@ def translating_parser():
     return TranslatingParser
 
 
+def forget_message_documents(app, doctree) -> None:
+    """Nodes of a translated message still point to the small document Sphinx parsed the
+    message into, and through its settings to the whole build environment; pickled with the
+    page, that made each Chinese doctree about ten times the English one (and every
+    incremental render load them all). They belong to the page now."""
+    for node in doctree.findall():
+        if getattr(node, "_document", None) not in (None, doctree):
+            node._document = None
+
+
 # --------------------------------------------------------------- glue from another page
 def _glue_sources(env) -> dict:
     if not hasattr(env, "innobook_glue_sources"):
@@ -305,6 +315,7 @@ def setup(app):
     setup_style(app)
     app.connect("doctree-read", translate_captions)
     app.connect("doctree-read", note_glue_sources)
+    app.connect("doctree-read", forget_message_documents)
     app.connect("env-purge-doc", forget_glue_sources)
     app.connect("env-merge-info", merge_glue_sources)
     app.connect("env-before-read-docs", remember_read)
