@@ -39,6 +39,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -137,6 +138,10 @@ def tiny_project(dest: Path) -> Path:
         "format: jb-book\nroot: book/start\nchapters:\n  - file: book/generated/quick\n"
         "  - file: book/generated/held\n  - file: book/reproduce\n  - file: book/data\n"
         "  - file: book/references\n")
+    # scratch chapters have no Chinese translation: the engine is tested on the English edition
+    edition = root / "locales" / "zh_CN" / "edition.yml"
+    edition.write_text(re.sub(r"(?m)^published:.*$", "published: false", edition.read_text(encoding="utf-8")),
+                       encoding="utf-8")
     return root
 
 
