@@ -27,10 +27,9 @@ from pybtex.database import Entry, Person
 from pybtex.style.formatting.alpha import Style as AlphaStyle
 from pybtex.style.template import field, href, join, names, optional, sentence
 
+from innobook.pipeline.catalogs import BIB_NOTES as TRANSLATED, BIBLIOGRAPHY as CATALOG  # noqa: E402
+
 NAME = "innobook_zh"
-CATALOG = Path("locales") / "zh_CN" / "bibliography.po"
-#: The fields whose text is a note to the reader, translated through the catalog.
-TRANSLATED = ("note", "howpublished")
 #: The fields whose English gloss after Chinese text is dropped.
 NAMED = ("title", "organization", "institution", "publisher", "school", "journal", "howpublished")
 HAN = re.compile(r"[\u3400-\u9fff]")
