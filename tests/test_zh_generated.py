@@ -174,3 +174,44 @@ def test_chart_only_pages_show_chinese_tables(built_site):
     problems = {p.name: english_left(p.read_text(encoding="utf-8")) for p in pages}
     problems = {k: v for k, v in problems.items() if v}
     assert not problems, problems
+
+
+def chart_words_left(svg: str) -> list[str]:
+    """The English texts a drawn chart (a static SVG image) shows: titles, axis and legend
+    labels, and the words text marks write beside points."""
+    import html as html_lib
+
+    texts = [html_lib.unescape(re.sub(r"<[^>]+>", "", t)) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S)]
+    return list(dict.fromkeys(t for t in texts if is_english(t)))
+
+
+def test_a_chart_spec_puts_categories_and_marked_words_into_chinese():
+    from innobook import i18n
+
+    i18n.take_missing()
+    spec = {"datasets": {"d": [{"province": "Anhui", "verdict": "supported", "x": 1},
+                               {"province": "Beijing", "verdict": "differs", "x": 2}]},
+            "data": {"name": "d"},
+            "layer": [{"mark": "point", "encoding": {
+                          "x": {"field": "x", "type": "quantitative"},
+                          "color": {"field": "verdict", "type": "nominal",
+                                    "scale": {"domain": ["supported", "differs", "unverified"]}}}},
+                      {"mark": {"type": "text"}, "encoding": {"text": {"field": "province", "type": "nominal"}}}]}
+    out = i18n.translate_spec(spec)
+    legend = out["layer"][0]["encoding"]["color"]["legend"]["labelExpr"]
+    # lone words (verdicts) are categories too, and a value named only in the scale's domain is labelled
+    assert "得到支持" in legend and "未经核实" in legend
+    step = out["layer"][1]["transform"][-1]
+    assert step["as"] == "province" and "安徽" in step["calculate"] and 'datum["province"]' in step["calculate"]
+    assert out["datasets"] == spec["datasets"], "the data keep their values"
+    i18n.take_missing()
+
+
+@slow
+def test_chinese_chart_images_have_no_english_words(built_site):
+    images = sorted((built_site / "zh" / "charts").glob("*.svg"))
+    assert images, "the build writes each Chinese chart's static image"
+    found = {p.name: chart_words_left(p.read_text(encoding="utf-8")) for p in images}
+    found = {k: v for k, v in found.items() if v}
+    assert not found, f"English words in {len(found)} Chinese chart image(s): {found}"
+    assert chart_words_left('<svg><text>Beijing</text><text>研发（亿元）</text><text>GDP</text></svg>') == ["Beijing"]

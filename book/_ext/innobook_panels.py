@@ -328,6 +328,23 @@ def process_page(*, body: str, pagename: str, outdir: Path, cache: Path, package
     return FIGURE.sub(complete, body)
 
 
+def sources_text(body: str, package: dict, lang: str = "en") -> str:
+    """The plain text of the Sources tabs that :func:`process_page` will write into a page's
+    charts. Sphinx builds its search index from the page's doctree, before the tabs are filled,
+    so ``innobook_site`` adds these words to the index itself: a reader who searches for a cited
+    document's title (十五五, say) finds the pages whose charts cite it."""
+    texts = []
+    for m in FIGURE.finditer(body):
+        cid, attr_text, inner = m.group(1), m.group(2), m.group(3)
+        attrs = dict(ATTR.findall(attr_text))
+        panel = (_spec(inner, cid).get("usermeta", {}).get("innobook", {}).get("panel") or {})
+        sources = _sources_html(package, attrs.get("data-bibkeys", "").split(),
+                                attrs.get("data-resources", "").split(), attrs.get("data-unit"),
+                                [c for c, _ in panel.get("columns", [])], "", lang)
+        texts.append(html.unescape(re.sub(r"<[^>]+>", " ", sources)))
+    return " ".join(texts)
+
+
 def copy_print_edition(root: Path, outdir: Path, edition: str = "en") -> list[Path]:
     """Put the edition's print edition (``make pdf``: ``_build/pdf/book.pdf``, the Chinese one
     ``book-zh.pdf``) into a newly built site as that edition's ``book.pdf``.

@@ -521,6 +521,31 @@ def _complete_charts(app: Sphinx, pagename: str, body: str, context: dict) -> st
         chapter=chapter, book=app.config.html_title or app.config.project, lang=_edition(app))
 
 
+def index_chart_sources(app: Sphinx, doctree, docname: str) -> None:
+    """Add the words of a page's chart Sources tabs to the search index. The tabs are written
+    into the HTML after Sphinx has indexed the page's doctree, so without this a page would not
+    be found by the titles of the documents its charts cite, though the reader sees them on it.
+    The words go in as :meth:`sphinx.search.IndexBuilder.feed` puts a page's words (stemmed
+    when the stem passes the language's filter); ``doctree-resolved`` runs just before it."""
+    import innobook_panels
+
+    indexer = getattr(app.builder, "indexer", None)
+    if indexer is None:
+        return
+    body = "".join(node.astext() for node in doctree.findall(nodes.raw)
+                   if CHART_MARK in node.astext() and "html" in node.get("format", ""))
+    if not body:
+        return
+    text = innobook_panels.sources_text(body, _datapackage(app), _edition(app))
+    lang = indexer.lang
+    for word in lang.split(text):
+        stemmed = lang.stem(word).lower()
+        if not lang.word_filter(stemmed) and lang.word_filter(word):
+            stemmed = word
+        if lang.word_filter(stemmed) and docname not in indexer._title_mapping.get(stemmed, ()):
+            indexer._mapping.setdefault(stemmed, set()).add(docname)
+
+
 def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     _drop_thebe(context)
     body = context.get("body", "")
@@ -1108,6 +1133,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", write_icon_css)
     app.connect("html-page-context", on_page_context)
+    app.connect("doctree-resolved", index_chart_sources)
     app.connect("html-page-context", on_page_buttons, priority=600)
     # Late: the theme rewrites pygments.css at build-finished, before it is bundled here.
     app.connect("build-finished", on_build_finished, priority=900)

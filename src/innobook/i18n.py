@@ -39,6 +39,8 @@ CATALOG = Path("locales") / "zh_CN" / "outputs.po"
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 PLACEHOLDER = re.compile(r"\{(\d+)\}")
+#: The English name of the unit 亿元 (10^8 yuan), which Chinese writes without a number.
+UNIT_NUMBER = re.compile(r"100(?= ?(?:million|m) yuan)")
 LATIN = re.compile(r"[A-Za-z]{2,}")
 # Text that is never translated: addresses, file names, identifiers.
 VERBATIM = re.compile(r"^(https?://\S+|[\w./-]+\.(csv|json|ipynb|md|png|svg|pdf)|[a-z0-9_]+|[A-Z0-9_]+)$")
@@ -53,6 +55,8 @@ def template(text: str) -> tuple[str, list[str]]:
     found: list[str] = []
 
     def mark(m: re.Match) -> str:
+        if UNIT_NUMBER.match(m.string, m.start()):   # "100 million yuan" is a unit, 亿元, not a number
+            return m.group(0)
         found.append(m.group(0))
         return "{%d}" % (len(found) - 1)
 
@@ -148,7 +152,7 @@ def zh(text: Any) -> Any:
     return fill(found, values)
 
 
-LONE_WORD = re.compile(r"[a-z]+")
+LONE_WORD = re.compile(r"[a-z]+(?:_[a-z]+)*")
 
 
 def zh_term(text: Any) -> Any:
@@ -258,13 +262,21 @@ def _translate_titles(node: Any, key: str | None = None) -> Any:
     return node
 
 
-def _values_of(spec: dict, field: str) -> list[str]:
+def _values_of(spec: dict, field: str, definition: dict | None = None) -> list[str]:
+    """The text values a category field takes: in the chart's data sets, and in the channel's
+    own scale domain and sort order (a domain may name a category that this chart's data lack,
+    so that colours agree across charts; its legend still shows it)."""
     values = []
     for rows in (spec.get("datasets") or {}).values():
         for row in rows:
             value = row.get(field) if isinstance(row, dict) else None
             if isinstance(value, str) and value not in values:
                 values.append(value)
+    definition = definition or {}
+    scale = definition.get("scale") if isinstance(definition.get("scale"), dict) else {}
+    for listed in (scale.get("domain"), definition.get("sort")):
+        if isinstance(listed, list):
+            values += [v for v in listed if isinstance(v, str) and v not in values]
     return values
 
 
@@ -276,7 +288,9 @@ def _label_expr(pairs: list[tuple[str, str]]) -> str:
 
 def _label_channels(node: Any, spec: dict) -> None:
     """Categories on axes, legends and facet headers shown in Chinese through a label
-    expression: the data keep their values, so filters, sorting and colours are unchanged."""
+    expression: the data keep their values, so filters, sorting and colours are unchanged.
+    Text marks that write a category field (a province's name beside its point) write it in
+    Chinese: a ``calculate`` transform of the mark's own view puts the Chinese in the field."""
     if isinstance(node, dict):
         encoding = node.get("encoding")
         if isinstance(encoding, dict):
@@ -287,18 +301,47 @@ def _label_channels(node: Any, spec: dict) -> None:
                 field = definition.get("field")
                 if not isinstance(field, str):
                     continue
-                pairs = [(v, zh(v)) for v in _values_of(spec, field)]
-                pairs = [(a, b) for a, b in pairs if a != b]
+                pairs = _pairs(spec, field, definition)
                 if not pairs or definition.get(owner) is None and owner in definition:
                     continue
                 part = dict(definition.get(owner) or {})
                 part.setdefault("labelExpr", _label_expr(pairs))
                 definition[owner] = part
+        _text_fields(node, spec)
         for value in node.values():
             _label_channels(value, spec)
     elif isinstance(node, list):
         for value in node:
             _label_channels(value, spec)
+
+
+def _pairs(spec: dict, field: str, definition: dict | None = None) -> list[tuple[str, str]]:
+    pairs = [(v, zh_term(v)) for v in _values_of(spec, field, definition)]
+    return [(a, b) for a, b in pairs if a != b]
+
+
+DATUM_FIELD = re.compile(r"datum\.([A-Za-z_]\w*)")
+
+
+def _text_fields(view: dict, spec: dict) -> None:
+    """In a view whose mark writes text, the text fields translated in place (see
+    :func:`_label_channels`): the field of the ``text`` channel, and the fields a mark's text
+    expression reads (``datum.short``)."""
+    mark = view.get("mark")
+    text = (view.get("encoding") or {}).get("text")
+    fields = []
+    if isinstance(text, dict) and isinstance(text.get("field"), str) and text.get("type") in _NOMINAL:
+        fields.append(text["field"])
+    if isinstance(mark, dict) and isinstance(mark.get("text"), dict) and isinstance(mark["text"].get("expr"), str):
+        fields += DATUM_FIELD.findall(mark["text"]["expr"])
+    steps = []
+    for field in dict.fromkeys(fields):
+        pairs = _pairs(spec, field)
+        if pairs:
+            steps.append({"calculate": _label_expr(pairs).replace("datum.label", f"datum[{json.dumps(field)}]"),
+                          "as": field})
+    if steps:
+        view["transform"] = [*(view.get("transform") or []), *steps]
 
 
 def translate_spec(spec: dict) -> dict:
