@@ -162,7 +162,10 @@ def audit(binary: Path, url: str, form: str, workdir: Path) -> dict:
         for ref in report["categories"][cat]["auditRefs"]:
             a = report["audits"].get(ref["id"], {})
             if ref.get("weight", 0) > 0 and a.get("score") is not None and a["score"] < 0.9:
-                failing.append(f"{SHORT[cat]}:{ref['id']}")
+                # the elements at fault, as Lighthouse quotes them (an accessibility audit names them)
+                nodes = [item["node"].get("snippet", "")[:160] for item in (a.get("details") or {}).get("items", [])
+                         if isinstance(item, dict) and isinstance(item.get("node"), dict)]
+                failing.append(f"{SHORT[cat]}:{ref['id']}" + (f" {nodes[:3]}" if nodes else ""))
     metrics = {k: report["audits"][k].get("displayValue", "")
                for k in ("first-contentful-paint", "largest-contentful-paint",
                          "total-blocking-time", "cumulative-layout-shift")}

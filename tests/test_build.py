@@ -301,6 +301,28 @@ def test_a_prose_edit_re_renders_only_that_page(built):
     build()
 
 
+def test_a_stylesheet_edit_alone_reaches_the_site(built):
+    """No page is out of date after an edit to the book's stylesheet, so Sphinx writes nothing
+    and copies no static file; the site must still serve the new stylesheet (in both
+    editions, and in the bundle each page loads)."""
+    root = built
+    css = root / "book" / "assets" / "innobook.css"
+    good = css.read_text()
+    css.write_text(good + "\n.innobook-css-mark { color: inherit; }\n")
+    try:
+        proc = innobook(root, "build")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        site = root / "_build" / "html"
+        for static in [site / "_static", *([site / "zh" / "_static"] if (site / "zh").exists() else [])]:
+            assert "innobook-css-mark" in (static / "innobook.css").read_text(), static
+            bundles = [p for p in static.glob("innobook-*.css") if p.name != "innobook-icons.css"]
+            assert any("innobook-css-mark" in p.read_text() for p in bundles), \
+                f"the stylesheet bundle the pages load in {static} is stale"
+    finally:
+        css.write_text(good)
+    assert innobook(root, "build").returncode == 0
+
+
 def test_a_failed_render_discards_the_kept_environment(built):
     root = built
     run = lambda: innobook(root, "build")

@@ -105,8 +105,8 @@ def read_through(page) -> None:
     page.mouse.move(5, 5)
     page.mouse.move(40, 40)
     y = 0
-    # Sections far from the screen are laid out lazily (content-visibility), so the page
-    # grows as it is read: measure its height again at every step.
+    # Charts replace their images as they near the screen, so the page may change height as
+    # it is read: measure its height again at every step.
     while y < page.evaluate("() => document.documentElement.scrollHeight") + step:
         page.evaluate(f"window.scrollTo(0, {y})")
         page.wait_for_timeout(60)

@@ -643,13 +643,31 @@ def _bundle_css(out: Path, files: list[str]) -> str:
     return name
 
 
-def _postprocess_page(out: Path, path: Path, bundles: dict) -> None:
+def _rebundle(out: Path, copied: list[Path]) -> dict[str, str]:
+    """Make again the stylesheet bundles that hold a file just refreshed (:func:`refresh_static`);
+    returns {old bundle name: new name}, for the pages written by an earlier build, which link
+    the old bundle. A bundle names its files in its section comments (``/* _static/x.css */``)."""
+    changed = {p.relative_to(out).as_posix() for p in copied}
+    renamed = {}
+    for bundle in sorted((out / "_static").glob("innobook-*.css")) if changed else []:
+        files = re.findall(r"^/\* (_static/\S+) \*/$", bundle.read_text(encoding="utf-8"), re.M)
+        if set(files) & changed:
+            name = _bundle_css(out, files)
+            if name != f"_static/{bundle.name}":
+                renamed[bundle.name] = name.rsplit("/", 1)[1]
+                bundle.unlink()
+    return renamed
+
+
+def _postprocess_page(out: Path, path: Path, bundles: dict, renamed: dict | None = None) -> None:
     import posixpath
 
     rel_page = path.relative_to(out).as_posix()
     to_root = "../" * rel_page.count("/")
     text = path.read_text(encoding="utf-8")
     new = FONTAWESOME.sub("", text)
+    for old_name, new_name in (renamed or {}).items():
+        new = new.replace(f"_static/{old_name}", f"_static/{new_name}")
     if rel_page != "search.html":
         # The theme loads the whole search index on every page for a search-as-you-type
         # feature this book leaves off; the search page loads it itself.
@@ -716,16 +734,35 @@ def _search_shows_text(out: Path) -> None:
     tools.write_text(SEARCH_DESCR.sub(r'.textContent =\1" (" + descr + ")";', js), encoding="utf-8")
 
 
+def refresh_static(app: Sphinx, out: Path) -> list[Path]:
+    """Copy into ``_static`` the files of ``html_static_path`` that differ from their copies.
+    Sphinx copies them only when it writes at least one page, so an incremental build after
+    an edit to a stylesheet or a script alone (no page out of date) would keep the old copy."""
+    import filecmp
+
+    copied = []
+    for entry in app.config.html_static_path:
+        folder = Path(app.confdir, entry)
+        for source in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            target = out / "_static" / source.relative_to(folder)
+            if source.is_file() and not (target.exists() and filecmp.cmp(source, target, shallow=False)):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+                copied.append(target)
+    return copied
+
+
 def on_build_finished(app: Sphinx, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
     root = _root(app)
+    renamed = _rebundle(out, refresh_static(app, out))
     _search_shows_text(out)
     bundles: dict = {}
     for page in sorted(out.rglob("*.html")):
         if not {"_static", "_sources"} & set(page.relative_to(out).parts):
-            _postprocess_page(out, page, bundles)
+            _postprocess_page(out, page, bundles, renamed)
     used = set()
     for page in out.rglob("*.html"):
         used |= set(re.findall(r'<i class="[^"]*\bfa-([a-z0-9-]+)', page.read_text(encoding="utf-8")))
