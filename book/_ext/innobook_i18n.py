@@ -260,7 +260,10 @@ def on_build_finished(app, exception) -> None:
     fixed_words = [(f'{attr}="{word}"', f'{attr}="{_(word)}"') for word in FIXED_WORDS
                    for attr in ("aria-label", "title") if _(word) != word]
     outdir = Path(app.outdir)
+    since = getattr(app, "_innobook_started", 0.0)   # files an earlier build finished are done
     for page in [*outdir.rglob("*.html"), *outdir.glob("_static/togglebutton.js")]:
+        if page.suffix == ".html" and page.stat().st_mtime < since:   # (Sphinx copies scripts with their old times)
+            continue
         text = page.read_text(encoding="utf-8")
         fixed = text.replace('<html lang="zh_CN"', '<html lang="zh-CN"', 1)
         for english, chinese in fixed_words:

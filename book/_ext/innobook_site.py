@@ -339,6 +339,14 @@ def _theme_icon_names() -> set[str]:
     return names
 
 
+def note_start(app: Sphinx) -> None:
+    """When this build began: the pages written since are the ones ``on_build_finished``
+    completes (a margin of two seconds covers coarse file times)."""
+    import time
+
+    app._innobook_started = time.time() - 2
+
+
 def write_icon_css(app: Sphinx) -> None:
     """A stylesheet with only the icons the theme can show (CSS masks, no script)."""
     if app.builder.format != "html":
@@ -549,8 +557,7 @@ def index_chart_sources(app: Sphinx, doctree, docname: str) -> None:
 def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     _drop_thebe(context)
     body = context.get("body", "")
-    if pagename != "search":  # the search page's inline script needs Sphinx's scripts loaded
-        _tune_scripts(context, body, pagename)
+    _tune_scripts(context, body, pagename)
     _add_description(context, body, _words(app))
     if CHART_MARK in body:
         # The loader fetches the Vega bundle itself, when the first chart nears the screen.
@@ -603,6 +610,7 @@ FONTAWESOME = re.compile(r'\s*<!-- So that users can add custom icons -->'
 
 
 STYLESHEET = re.compile(r'<link(?=[^>]*\brel="stylesheet")[^>]*\bhref="([^"]+)"[^>]*/?>\s*')
+SEARCH_SCRIPTS = re.compile(r'<script src="([^"]*(?:searchtools\.js|language_data\.js|searchindex\.js)(?:\?[^"]*)?)"></script>')
 DOC_OPTIONS = re.compile(r'<script src="([^"]*_static/documentation_options\.js)(?:\?[^"]*)?"></script>')
 FA_CONTENT = re.compile(r'(?:\.fa-[a-z0-9-]+:{1,2}(?:before|after),?)+\{content:"[^"]*"\}')
 CSS_URL = re.compile(r'url\(\s*([\'"]?)([^\'")]+)\1\s*\)')
@@ -672,6 +680,11 @@ def _postprocess_page(out: Path, path: Path, bundles: dict, renamed: dict | None
         # The theme loads the whole search index on every page for a search-as-you-type
         # feature this book leaves off; the search page loads it itself.
         new = SEARCH_TOOLS.sub("", new)
+    else:
+        # ... deferred, like every other script: the index (about 100 KB over the wire) no
+        # longer holds back the page's first paint. Deferred scripts run in order, before the
+        # page's DOMContentLoaded, when Sphinx's search starts.
+        new = SEARCH_SCRIPTS.sub(r'<script defer src="\1"></script>', new)
     # Inline the tiny options script, the one script left blocking in the head.
     doc = DOC_OPTIONS.search(new)
     if doc:
@@ -760,11 +773,16 @@ def on_build_finished(app: Sphinx, exception) -> None:
     renamed = _rebundle(out, refresh_static(app, out))
     _search_shows_text(out)
     bundles: dict = {}
-    for page in sorted(out.rglob("*.html")):
-        if not {"_static", "_sources"} & set(page.relative_to(out).parts):
-            _postprocess_page(out, page, bundles, renamed)
+    # The pages this build wrote (Sphinx's, and the chart pages written beside them); an
+    # incremental build leaves the others as an earlier build finished them, unless a
+    # stylesheet bundle they link was made again.
+    since = getattr(app, "_innobook_started", 0.0) if not renamed else 0.0
+    pages = [page for page in sorted(out.rglob("*.html"))
+             if not {"_static", "_sources"} & set(page.relative_to(out).parts) and page.stat().st_mtime >= since]
+    for page in pages:
+        _postprocess_page(out, page, bundles, renamed)
     used = set()
-    for page in out.rglob("*.html"):
+    for page in pages:
         used |= set(re.findall(r'<i class="[^"]*\bfa-([a-z0-9-]+)', page.read_text(encoding="utf-8")))
     css = (out / "_static" / ICON_CSS).read_text(encoding="utf-8")
     missing = sorted(n for n in used - {"lg", "solid", "regular", "brands"} if f".fa-{n}{{" not in css
@@ -783,7 +801,8 @@ def on_build_finished(app: Sphinx, exception) -> None:
     import innobook_panels
     import innobook_teaching
 
-    innobook_teaching.write_student_editions(root, out, _runs(app)[1], _edition(app))
+    innobook_teaching.write_student_editions(root, out, _runs(app)[1], _edition(app),
+                                             stamps=Path(app.doctreedir) / "innobook-student.json")
     innobook_panels.copy_print_edition(root, out, _edition(app))
     results = root / GENERATED / "results"
     for run in _runs(app)[1]:
@@ -1168,6 +1187,7 @@ def _cache_pybtex_plugin_lookups() -> None:
 def setup(app: Sphinx) -> dict:
     _cache_pybtex_plugin_lookups()
     app.connect("config-inited", on_config_inited)
+    app.connect("builder-inited", note_start)
     app.connect("builder-inited", write_icon_css)
     app.connect("html-page-context", on_page_context)
     app.connect("doctree-resolved", index_chart_sources)

@@ -19,6 +19,7 @@ Prerequisites
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -135,22 +136,44 @@ def student_edition(template, executed=None, parameters: dict | None = None, lan
     return out
 
 
-def write_student_editions(root: Path, outdir: Path, runs, lang: str = "en") -> list[Path]:
-    """``student/<run>.ipynb`` in the site for every run (``lang``: the site's edition)."""
+def write_student_editions(root: Path, outdir: Path, runs, lang: str = "en",
+                           stamps: Path | None = None) -> list[Path]:
+    """``student/<run>.ipynb`` in the site for every run (``lang``: the site's edition).
+
+    With ``stamps`` (a file kept between builds, outside the site), a student edition whose
+    inputs are unchanged is not made again: the template, the executed notebook, the run's
+    parameters, the Chinese catalog and this module. Reading the executed notebooks is most of
+    an incremental build's fixed cost otherwise."""
+    import hashlib
+
     import nbformat
 
     written = []
     folder = outdir / "student"
     folder.mkdir(parents=True, exist_ok=True)
+    known = json.loads(stamps.read_text()) if stamps and stamps.exists() else {}
+    catalog = root / "locales" / "zh_CN" / "outputs.po"
+
+    def stat(path: Path) -> str:
+        return f"{path.stat().st_mtime_ns}:{path.stat().st_size}" if path.exists() else "-"
+
     for run in runs:
-        template = nbformat.read(run.notebook.path, as_version=4)
         executed_path = root / "book" / "generated" / f"{run.run_id}.ipynb"
+        target = folder / f"{run.run_id}.ipynb"
+        key = hashlib.sha256(json.dumps([lang, stat(run.notebook.path), stat(executed_path),
+                                         stat(catalog) if lang != "en" else "", stat(Path(__file__)),
+                                         run.parameters], sort_keys=True, default=str).encode()).hexdigest()
+        if target.exists() and known.get(run.run_id) == key:
+            continue
+        template = nbformat.read(run.notebook.path, as_version=4)
         executed = nbformat.read(executed_path, as_version=4) if executed_path.exists() else None
         changed = {k: v for k, v in run.parameters.items() if run.notebook.defaults().get(k) != v}
         nb = student_edition(template, executed, changed, lang)
-        target = folder / f"{run.run_id}.ipynb"
         nbformat.write(nb, target)
+        known[run.run_id] = key
         written.append(target)
+    if stamps:
+        stamps.write_text(json.dumps(known, sort_keys=True))
     return written
 
 
