@@ -301,6 +301,27 @@ def test_a_prose_edit_re_renders_only_that_page(built):
     build()
 
 
+def test_an_unchanged_project_skips_the_checks_and_a_changed_data_file_brings_them_back(built):
+    """``make book`` compares the inputs' sizes and times with the last successful build
+    (``stamp``) before it validates and hashes them; any change sends it to the full check,
+    so a broken data file still stops the build."""
+    root = built
+    quiet = innobook(root, "build")
+    assert quiet.returncode == 0 and "no input changed since the last build" in quiet.stdout, quiet.stdout
+    data = sorted((root / "data" / "lighthouse").glob("*.csv"))[0]
+    good = data.read_text(encoding="utf-8")
+    header, *rows = good.splitlines()
+    data.write_text("\n".join([header, "not,a,valid,row"] + rows) + "\n", encoding="utf-8")
+    try:
+        broken = innobook(root, "build")
+        assert broken.returncode == 2 and "Data check failed" in broken.stderr + broken.stdout, \
+            broken.stdout + broken.stderr
+    finally:
+        data.write_text(good, encoding="utf-8")
+    again = innobook(root, "build")
+    assert again.returncode == 0 and "no input changed" not in again.stdout, "a touched file is checked in full"
+
+
 def test_a_stylesheet_edit_alone_reaches_the_site(built):
     """No page is out of date after an edit to the book's stylesheet, so Sphinx writes nothing
     and copies no static file; the site must still serve the new stylesheet (in both

@@ -280,11 +280,21 @@ FIXED_WORDS = ("Main", "Page", "Toggle primary sidebar", "Toggle secondary sideb
 def _search_language():
     from sphinx.search.zh import SearchChinese
 
+    class TermSet(set):
+        """Sphinx keeps the Latin words it has seen in a list, and looks each word up in it when
+        stemming: quadratic in the words of the pages fed. A set answers the same questions."""
+
+        extend = set.update
+
     class SearchChineseWords(SearchChinese):
         """Sphinx's Chinese search (jieba cuts the pages' text into words for the index), with a
         query splitter for the browser: a run of Chinese characters is cut into the longest
         words the index holds, so 新质生产力 finds the pages that hold 新质 and 生产力. Sphinx's own
         browser code keeps such a run whole, and finds nothing."""
+
+        def init(self, options: dict) -> None:
+            super().init(options)
+            self.latin_terms = TermSet()
 
         js_splitter_code = r"""
 function splitQuery(query) {

@@ -348,8 +348,11 @@ def note_start(app: Sphinx) -> None:
 
 
 def write_icon_css(app: Sphinx) -> None:
-    """A stylesheet with only the icons the theme can show (CSS masks, no script)."""
-    if app.builder.format != "html":
+    """A stylesheet with only the icons the theme can show (CSS masks, no script).
+
+    It depends on the theme and on this module alone, and a change to either starts a fresh
+    render (``structure_digest``), so a kept copy is reused by an incremental build."""
+    if app.builder.format != "html" or (Path(app.outdir) / "_static" / ICON_CSS).exists():
         return
     icons = _fontawesome_icons()
     rules = [
@@ -1186,6 +1189,7 @@ def _cache_pybtex_plugin_lookups() -> None:
 
 def setup(app: Sphinx) -> dict:
     _cache_pybtex_plugin_lookups()
+    app.setup_extension("innobook_latex_cache")
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", note_start)
     app.connect("builder-inited", write_icon_css)

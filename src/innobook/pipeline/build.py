@@ -332,11 +332,6 @@ def build_site(root: Path, out=sys.stdout, force: bool = False) -> bool:
         print("Site is up to date", file=out, flush=True)
         return False
     chosen = editions(root)
-    if "zh" in chosen:
-        try:
-            compile_all(root)
-        except CatalogError as err:
-            raise BuildError(str(err), 1) from None
     structure = structure_digest(root) + "|" + ",".join(chosen)
     sphinx_key = root / SPHINX_KEY
     known = json.loads(sphinx_key.read_text()).get("structure") if sphinx_key.exists() else None
@@ -348,7 +343,20 @@ def build_site(root: Path, out=sys.stdout, force: bool = False) -> bool:
     print(f"Rendering the site ({' and '.join(chosen)}; {'every page' if fresh else 'changed pages'}; "
           "execution off, warnings are errors)", file=out, flush=True)
     started = time.perf_counter()
-    procs = {e: start_sphinx(root, write_conf(root, e), root / EDITION_DIRS[e][0]) for e in chosen}
+    # The English render needs no catalogs: it starts while the Chinese ones are checked.
+    procs = {e: start_sphinx(root, write_conf(root, e), root / EDITION_DIRS[e][0]) for e in chosen if e == "en"}
+    if "zh" in chosen:
+        try:
+            compile_all(root)
+        except CatalogError as err:
+            # a finished English render stays valid for the next build; a failed one is discarded
+            if any(finish(proc)[0] != 0 for proc in procs.values()):
+                for kept, _ in EDITION_DIRS.values():
+                    shutil.rmtree(root / kept, ignore_errors=True)
+                sphinx_key.unlink(missing_ok=True)
+            raise BuildError(str(err), 1) from None
+    procs.update({e: start_sphinx(root, write_conf(root, e), root / EDITION_DIRS[e][0])
+                  for e in chosen if e not in procs})
     results = {e: finish(p) for e, p in procs.items()}
     failed = [e for e, (code, _) in results.items()
               if code != 0 or not (root / EDITION_DIRS[e][0] / "_build" / "html" / "index.html").exists()]
@@ -551,7 +559,17 @@ def build(root: Path | None = None, *, workers: int | None = None, force: bool =
     """Preflight, execute what changed, publish, and build the site."""
     root = root or project_root()
     with exclusive(root):
-        report = _execute(root, workers, force, out)
+        if not force and stamp.unchanged(root):
+            # No file that execution reads or publishes changed since the last successful
+            # build (sizes and times, as make compares them): data, parameters and notebooks
+            # were valid and current then and are the same now.
+            report = BuildReport(executed=[], up_to_date=sorted(
+                p.stem for p in (root / GENERATED / "results").glob("*.json")), reasons={})
+            report.started = time.perf_counter()
+            print(f"All {len(report.up_to_date)} notebook run(s) are up to date "
+                  "(no input changed since the last build)", file=out, flush=True)
+        else:
+            report = _execute(root, workers, force, out)
         report.site_built = build_site(root, out, force=force)
         stamp.record(root)
     report.seconds = time.perf_counter() - report.started

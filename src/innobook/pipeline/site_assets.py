@@ -39,16 +39,18 @@ def _wanted(rel: Path) -> bool:
 
 def prepare_assets(root: Path) -> Path:
     """Write the vendored libraries into ``book/_vendor`` if they are missing or outdated."""
-    import altair as alt
-    import vl_convert
-
     vendor = root / VENDOR
     stamp = vendor / "versions.json"
+    # package versions from their metadata: importing altair only to read its Vega-Lite
+    # version would cost every build a third of a second
     versions = {"vl-convert": metadata.version("vl-convert-python"),
-                "vega-lite": alt.VEGALITE_VERSION,
+                "altair": metadata.version("altair"),
                 "mathjax-package": metadata.version("sphinx-mathjax-offline")}
     if stamp.exists() and json.loads(stamp.read_text()) == versions:
         return vendor
+    import altair as alt
+    import vl_convert
+
     shutil.rmtree(vendor, ignore_errors=True)
     (vendor / "vega").mkdir(parents=True)
     major, minor, *_ = alt.VEGALITE_VERSION.split(".")
