@@ -362,3 +362,27 @@ def test_a_failed_render_discards_the_kept_environment(built):
     assert again.returncode == 0 and "every page" in again.stdout, "the next render reads every page"
     page.write_text(good)
     assert run().returncode == 0
+
+
+def test_only_pages_pasting_changed_glue_are_written_again(tmp_path):
+    """After a notebook page is read again, the pages that paste its glue are written again
+    only when the values it glues changed (an edit to its prose changes none)."""
+    import sys
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
+    import innobook_i18n as ext
+
+    glue = tmp_path / "glue" / "book" / "generated"
+    glue.mkdir(parents=True)
+    (glue / "a.glue.json").write_text('{"x": 1}')
+    env = SimpleNamespace(mystnb_config=SimpleNamespace(output_folder=str(tmp_path / "glue")),
+                          innobook_glue_sources={})
+    app = SimpleNamespace()
+    ext._glue_sources(env).update({"book/intro": {"book/generated/a"}, "book/other": set(),
+                                   "book/generated/a": set()})
+    ext.remember_read(app, env, ["book/generated/a"])
+    assert ext.pages_pasting_changed_glue(app, env) == [], "same values: no other page is written"
+    ext.remember_read(app, env, ["book/generated/a"])
+    (glue / "a.glue.json").write_text('{"x": 2}')
+    assert ext.pages_pasting_changed_glue(app, env) == ["book/intro"]

@@ -15,6 +15,9 @@ values (see ``innobook.i18n``). The book is then rendered twice, and this module
 
 from __future__ import annotations
 
+import functools
+import re
+
 import nbformat
 
 #: The output metadata key holding an output's Chinese mime bundle (same as innobook.i18n).
@@ -147,15 +150,32 @@ def merge_glue_sources(app, env, docnames, other) -> None:
             _glue_sources(env)[docname] = _glue_sources(other)[docname]
 
 
+def _glue_file(env, docname: str):
+    """Where MyST-NB keeps a page's glued values for other pages (``<doc>.glue.json``)."""
+    from pathlib import Path
+
+    return Path(env.mystnb_config.output_folder, *docname.split("/")[:-1], docname.split("/")[-1] + ".glue.json")
+
+
+def _glue_text(env, docname: str) -> str | None:
+    path = _glue_file(env, docname)
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
 def remember_read(app, env, docnames) -> None:
-    app.innobook_read = set(docnames)
+    """The pages about to be read again, with the values they glue for other pages as they are
+    before the read."""
+    app.innobook_read = {doc: _glue_text(env, doc) for doc in docnames}
 
 
 def pages_pasting_changed_glue(app, env) -> list[str]:
     """Pages to write again because a page whose glue they paste was read again (a re-executed
-    notebook): Sphinx resolves that glue when it writes, but does not know the dependency."""
-    read = getattr(app, "innobook_read", set())
-    return sorted(doc for doc, sources in _glue_sources(env).items() if sources & read and doc not in read)
+    notebook) and glues other values now: Sphinx resolves that glue when it writes, but does
+    not know the dependency. A page read again with the same values (an edit to its prose)
+    sends no other page to be written."""
+    before = getattr(app, "innobook_read", {})
+    changed = {doc for doc, text in before.items() if text is None or _glue_text(env, doc) != text}
+    return sorted(doc for doc, sources in _glue_sources(env).items() if sources & changed and doc not in before)
 
 
 # ------------------------------------------------------------------- the table of contents' captions
@@ -292,9 +312,31 @@ def _search_language():
         words the index holds, so 新质生产力 finds the pages that hold 新质 and 生产力. Sphinx's own
         browser code keeps such a run whole, and finds nothing."""
 
+        #: A stretch of text with a character outside ASCII (Chinese, or an accented word), with
+        #: the letters and digits attached to it: only these go to jieba. Plain ASCII text is
+        #: cut into words by Sphinx's own pattern, as jieba would cut it, at a fraction of the cost.
+        NON_ASCII = re.compile(r"[A-Za-z0-9]*(?:[^\x00-\x7f]+[A-Za-z0-9]*)+")
+
         def init(self, options: dict) -> None:
             super().init(options)
             self.latin_terms = TermSet()
+            # the English stemmer is a pure function of the word; the pages repeat their words
+            self._stem_word = functools.lru_cache(maxsize=None)(self.stemmer.stemWord)
+
+        def split(self, input: str) -> list[str]:
+            import jieba
+
+            chinese = [w for run in self.NON_ASCII.findall(input) for w in jieba.cut_for_search(run)]
+            latin1 = [term.strip() for term in self.latin1_letters.findall(input)]
+            self.latin_terms.extend(latin1)
+            return chinese + latin1
+
+        def stem(self, word: str) -> str:
+            # SearchChinese.stem, with the stemmer's answers remembered
+            stemmed = self._stem_word(word.lower())
+            if word in self.latin_terms and len(word) >= 3 and len(stemmed) < 3:
+                return word.lower()
+            return stemmed
 
         js_splitter_code = r"""
 function splitQuery(query) {
