@@ -167,12 +167,18 @@ def test_generated_tables_and_verdicts_are_chinese(built_site, zh_page):
     assert not found, f"zh/{zh_page} has {len(found)} English item(s):\n  " + "\n  ".join(found[:25])
 
 
+def english_in(built_site, pattern: str, check, missing: str) -> dict[str, list[str]]:
+    """{file: English found by ``check``} for the files of ``zh/charts/`` matching ``pattern``
+    that show any (``missing``: the message when there are no such files)."""
+    files = sorted((built_site / "zh" / "charts").glob(pattern))
+    assert files, missing
+    found = {p.name: check(p.read_text(encoding="utf-8")) for p in files}
+    return {k: v for k, v in found.items() if v}
+
+
 @slow
 def test_chart_only_pages_show_chinese_tables(built_site):
-    pages = sorted((built_site / "zh" / "charts").glob("*.html"))
-    assert pages, "the build writes a Chinese chart-only page per figure"
-    problems = {p.name: english_left(p.read_text(encoding="utf-8")) for p in pages}
-    problems = {k: v for k, v in problems.items() if v}
+    problems = english_in(built_site, "*.html", english_left, "the build writes a Chinese chart-only page per figure")
     assert not problems, problems
 
 
@@ -209,9 +215,6 @@ def test_a_chart_spec_puts_categories_and_marked_words_into_chinese():
 
 @slow
 def test_chinese_chart_images_have_no_english_words(built_site):
-    images = sorted((built_site / "zh" / "charts").glob("*.svg"))
-    assert images, "the build writes each Chinese chart's static image"
-    found = {p.name: chart_words_left(p.read_text(encoding="utf-8")) for p in images}
-    found = {k: v for k, v in found.items() if v}
+    found = english_in(built_site, "*.svg", chart_words_left, "the build writes each Chinese chart's static image")
     assert not found, f"English words in {len(found)} Chinese chart image(s): {found}"
     assert chart_words_left('<svg><text>Beijing</text><text>研发（亿元）</text><text>GDP</text></svg>') == ["Beijing"]

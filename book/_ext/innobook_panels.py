@@ -276,10 +276,7 @@ def process_page(*, body: str, pagename: str, outdir: Path, cache: Path, package
         meta = spec.get("usermeta", {}).get("innobook", {})
         key = attrs.get("data-name") or str(counter)
         slug = f"{page_base}-{key}"
-        bibkeys = attrs.get("data-bibkeys", "").split()
-        resources = attrs.get("data-resources", "").split()
         panel = meta.get("panel") or {}
-        columns = [c for c, _ in panel.get("columns", [])]
         folder.mkdir(parents=True, exist_ok=True)
         # Downloads, made now.
         img = re.search(r'<img src="data:image/svg\+xml;charset=utf-8,([^"]*)"', inner)
@@ -295,7 +292,7 @@ def process_page(*, body: str, pagename: str, outdir: Path, cache: Path, package
                                                     encoding="utf-8")
 
         def figure(prefix: str, page_link: bool) -> str:
-            sources = _sources_html(package, bibkeys, resources, attrs.get("data-unit"), columns, prefix, lang)
+            sources = _chart_sources(package, attrs, panel, prefix, lang)
             body_ = SOURCES_BLOCK.sub(lambda _: sources, inner, count=1)
             body_ = body_.replace(DOWNLOADS_MARK, " " + _downloads_html(slug, prefix, page_link, lang), 1)
             if img:
@@ -336,13 +333,17 @@ def sources_text(body: str, package: dict, lang: str = "en") -> str:
     texts = []
     for m in FIGURE.finditer(body):
         cid, attr_text, inner = m.group(1), m.group(2), m.group(3)
-        attrs = dict(ATTR.findall(attr_text))
-        panel = (_spec(inner, cid).get("usermeta", {}).get("innobook", {}).get("panel") or {})
-        sources = _sources_html(package, attrs.get("data-bibkeys", "").split(),
-                                attrs.get("data-resources", "").split(), attrs.get("data-unit"),
-                                [c for c, _ in panel.get("columns", [])], "", lang)
+        panel = _spec(inner, cid).get("usermeta", {}).get("innobook", {}).get("panel") or {}
+        sources = _chart_sources(package, dict(ATTR.findall(attr_text)), panel, "", lang)
         texts.append(html.unescape(re.sub(r"<[^>]+>", " ", sources)))
     return " ".join(texts)
+
+
+def _chart_sources(package: dict, attrs: dict, panel: dict, to_root: str, lang: str) -> str:
+    """The Sources box of one chart, from its figure's attributes (``data-bibkeys``,
+    ``data-resources``, ``data-unit``) and its table's columns."""
+    return _sources_html(package, attrs.get("data-bibkeys", "").split(), attrs.get("data-resources", "").split(),
+                         attrs.get("data-unit"), [c for c, _ in panel.get("columns", [])], to_root, lang)
 
 
 def copy_print_edition(root: Path, outdir: Path, edition: str = "en") -> list[Path]:
