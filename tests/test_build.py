@@ -283,6 +283,7 @@ def test_a_prose_edit_re_renders_only_that_page(built):
 
     site = root / "_build" / "html"
     before = {p: p.read_bytes() for p in site.rglob("*.html")}
+    before_indexes = {p: p.read_bytes() for p in site.rglob("searchindex.js")}
     page = root / "book" / "data.md"
     good = page.read_text()
     page.write_text(good + "\nOne more sentence for the incremental test: INCREMARK.\n")
@@ -298,6 +299,21 @@ def test_a_prose_edit_re_renders_only_that_page(built):
     assert all(p.read_bytes() == before[p] for p in unchanged if p.exists()), \
         "pages that were not re-rendered are published as they were"
     page.write_text(good)
+    build()
+    # Back to the text of the clean build: the incremental search index is the clean one, byte
+    # for byte (the glossary's index entries kept, the edit's words gone) in both editions.
+    assert len(before_indexes) == 2, "an index for each edition"
+    for index in before_indexes:
+        assert index.read_bytes() == before_indexes[index], f"{index.relative_to(site)} differs from the clean build's"
+    # The references page formatted again from the kept bibliography cache is the clean one.
+    refs = root / "book" / "references.md"
+    refs_text = refs.read_text()
+    refs.write_text(refs_text + "\n% a comment: the page is read and written again, and shows nothing new\n")
+    written, _ = build()
+    assert "book/references" in written, written
+    for html in site.rglob("references.html"):
+        assert html.read_bytes() == before[html], f"{html.relative_to(site)} differs from the clean build's"
+    refs.write_text(refs_text)
     build()
 
 

@@ -16,6 +16,7 @@ values (see ``innobook.i18n``). The book is then rendered twice, and this module
 from __future__ import annotations
 
 import functools
+import os
 import re
 
 import nbformat
@@ -297,6 +298,80 @@ FIXED_WORDS = ("Main", "Page", "Toggle primary sidebar", "Toggle secondary sideb
 
 
 # --------------------------------------------------------------------------- search
+class SearchWordsCache:
+    """jieba's cuts of the pages' text, kept between builds beside the doctrees.
+
+    An incremental build feeds the search index only the pages it writes, but Sphinx's Chinese
+    search loads jieba's dictionary (about half a second) before it cuts a single word. The cut
+    of a stretch of text depends on the text, jieba's version and the book's word list alone,
+    so it is remembered per stretch (``innobook-search-words.pickle``); a build whose pages
+    hold no new Chinese text never loads the dictionary. A changed word list or jieba version
+    discards the whole cache. Stretches not used for 20 builds are dropped.
+    """
+
+    FILE = "innobook-search-words.pickle"
+    KEEP_BUILDS = 20
+
+    def __init__(self):
+        self.words: dict[str, tuple[str, ...]] = {}
+        self.last_used: dict[str, int] = {}
+        self.build = 0
+        self.changed = False
+        self.path = None
+        self.key = None
+
+    def get(self, run: str):
+        words = self.words.get(run)
+        if words is not None and self.last_used.get(run) != self.build:
+            self.last_used[run] = self.build
+            self.changed = True
+        return words
+
+    def put(self, run: str, words: tuple[str, ...]) -> tuple[str, ...]:
+        self.words[run] = words
+        self.last_used[run] = self.build
+        self.changed = True
+        return words
+
+    def load(self, app) -> None:
+        import hashlib
+        import pickle
+        from importlib.metadata import version
+        from pathlib import Path
+
+        digest = hashlib.sha256(version("jieba").encode())
+        words = (app.config.html_search_options or {}).get("dict")
+        if words and os.path.isfile(words):
+            digest.update(Path(words).read_bytes())
+        self.key = digest.hexdigest()
+        self.path = Path(app.doctreedir) / self.FILE
+        self.words, self.last_used, self.build, self.changed = {}, {}, 0, False
+        try:
+            key, build, words, last_used = pickle.loads(self.path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+            key = None
+        if key == self.key:
+            self.words, self.last_used, self.build = words, last_used, build
+        self.build += 1
+
+    def save(self, app, exception) -> None:
+        import pickle
+
+        if exception is not None or self.path is None or not self.changed:
+            return
+        oldest = self.build - self.KEEP_BUILDS
+        kept = [run for run, used in self.last_used.items() if used > oldest]
+        data = (self.key, self.build, {run: self.words[run] for run in kept},
+                {run: self.last_used[run] for run in kept})
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(self.path)
+
+
+SEARCH_WORDS = SearchWordsCache()
+_JIEBA_DICTS: set = set()   # the word lists jieba has loaded in this process
+
+
 def _search_language():
     from sphinx.search.zh import SearchChinese
 
@@ -318,15 +393,30 @@ def _search_language():
         NON_ASCII = re.compile(r"[A-Za-z0-9]*(?:[^\x00-\x7f]+[A-Za-z0-9]*)+")
 
         def init(self, options: dict) -> None:
-            super().init(options)
+            # SearchChinese.init, except that jieba's dictionary (half a second) is loaded only
+            # when a stretch of text is not in the words cache (see :class:`SearchWordsCache`)
+            import snowballstemmer
+
+            self._dict = options.get("dict")
+            self.stemmer = snowballstemmer.stemmer("english")
             self.latin_terms = TermSet()
             # the English stemmer is a pure function of the word; the pages repeat their words
             self._stem_word = functools.lru_cache(maxsize=None)(self.stemmer.stemWord)
 
-        def split(self, input: str) -> list[str]:
-            import jieba
+        def cut(self, run: str) -> tuple[str, ...]:
+            words = SEARCH_WORDS.get(run)
+            if words is None:
+                import jieba
 
-            chinese = [w for run in self.NON_ASCII.findall(input) for w in jieba.cut_for_search(run)]
+                if self._dict not in _JIEBA_DICTS:
+                    if self._dict and os.path.isfile(self._dict):
+                        jieba.load_userdict(self._dict)
+                    _JIEBA_DICTS.add(self._dict)
+                words = SEARCH_WORDS.put(run, tuple(jieba.cut_for_search(run)))
+            return words
+
+        def split(self, input: str) -> list[str]:
+            chinese = [w for run in self.NON_ASCII.findall(input) for w in self.cut(run)]
             latin1 = [term.strip() for term in self.latin1_letters.findall(input)]
             self.latin_terms.extend(latin1)
             return chinese + latin1
@@ -376,6 +466,8 @@ def setup(app):
     app.connect("env-before-read-docs", remember_read)
     app.connect("env-get-updated", pages_pasting_changed_glue)
     app.add_search_language(_search_language())
+    app.connect("builder-inited", SEARCH_WORDS.load)
+    app.connect("build-finished", SEARCH_WORDS.save)
     app.setup_extension("myst_nb")
     app.add_source_parser(translating_parser(), override=True)
     app.connect("html-page-context", on_page_context)

@@ -557,6 +557,53 @@ def index_chart_sources(app: Sphinx, doctree, docname: str) -> None:
             indexer._mapping.setdefault(stemmed, set()).add(docname)
 
 
+def _mend_incremental_search_index() -> None:
+    """Make an incremental build's search index the same as a clean build's.
+
+    Sphinx 7.4 starts an incremental build's index from the last ``searchindex.js`` and feeds
+    it the pages it writes. Two things differ from a clean build: the index entries of the
+    pages not written again (the glossary's terms) are dropped, because
+    :meth:`sphinx.search.IndexBuilder.load` reads the words and titles back but not the index
+    entries; and a word that no page holds any more stays, with an empty list of pages. Here
+    ``load`` also reads the index entries back (in the order of the pages, as a clean build
+    feeds them), and ``prune`` drops the words left without a page and the index entries of
+    the pages it drops.
+    """
+    import io
+
+    from sphinx.search import IndexBuilder
+
+    if getattr(IndexBuilder.load, "_innobook_mended", False):
+        return
+    load, prune = IndexBuilder.load, IndexBuilder.prune
+
+    def mended_load(self, stream, format):
+        text = stream.read()
+        load(self, io.BytesIO(text) if isinstance(text, bytes) else io.StringIO(text), format)
+        frozen = (self.formats[format] if isinstance(format, str) else format).loads(text)
+        index2fn = frozen["docnames"]
+        found: dict[str, list] = {}
+        for entry, places in frozen.get("indexentries", {}).items():
+            for doc, target, main in places:
+                found.setdefault(index2fn[doc], []).append((entry, target, "main" if main else ""))
+        for docname in index2fn:
+            if docname in found:
+                self._index_entries.setdefault(docname, sorted(found[docname]))
+
+    def mended_prune(self, docnames):
+        prune(self, docnames)
+        kept = set(docnames)
+        for docname in self._index_entries:
+            if docname not in kept:   # emptied in place: a page fed again keeps its position
+                self._index_entries[docname] = []
+        for mapping in (self._mapping, self._title_mapping):
+            for word in [w for w, pages in mapping.items() if not pages]:
+                del mapping[word]
+
+    mended_load._innobook_mended = True
+    IndexBuilder.load, IndexBuilder.prune = mended_load, mended_prune
+
+
 def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     _drop_thebe(context)
     body = context.get("body", "")
@@ -1189,7 +1236,8 @@ def _cache_pybtex_plugin_lookups() -> None:
 
 def setup(app: Sphinx) -> dict:
     _cache_pybtex_plugin_lookups()
-    app.setup_extension("innobook_latex_cache")
+    _mend_incremental_search_index()
+    app.setup_extension("innobook_bib_cache")
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", note_start)
     app.connect("builder-inited", write_icon_css)

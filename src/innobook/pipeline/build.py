@@ -243,7 +243,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def execute_and_publish(stale: list[Run], components: dict, root: Path, workers: int | None,
-                        out=sys.stdout) -> None:
+                        out=sys.stdout, in_process: bool = False) -> None:
     """Run the stale notebooks; publish successes; keep failures aside and raise."""
     work = root / STAGING / "notebooks"
     shutil.rmtree(work, ignore_errors=True)
@@ -269,7 +269,7 @@ def execute_and_publish(stale: list[Run], components: dict, root: Path, workers:
             shutil.copyfile(outcome.output, kept)
         failures.append(f"{problem}\n    executed notebook kept at {kept.relative_to(root)}")
 
-    execute_all(jobs, workers, out, on_done=done)
+    execute_all(jobs, workers, out, on_done=done, in_process=in_process)
     if failures:
         raise BuildError("Notebook execution failed; the site was not rebuilt and the last good "
                          "one is untouched:\n  " + "\n  ".join(failures), 1)
@@ -380,8 +380,8 @@ def build_site(root: Path, out=sys.stdout, force: bool = False) -> bool:
     staging.parent.mkdir(parents=True, exist_ok=True)
     for e in chosen:
         kept, sub = EDITION_DIRS[e]
-        shutil.copytree(root / kept / "_build" / "html", staging / sub if sub else staging,
-                        ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"), dirs_exist_ok=True)
+        stage(root / kept / "_build" / "html", staging / sub if sub else staging,
+              root / SITE / sub if sub else root / SITE)
     swap_in(staging, root / SITE)
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key_file.write_text(json.dumps({"inputs": digest}))
@@ -424,6 +424,30 @@ def check_generated(root: Path) -> None:
         if found:
             raise BuildError(f"{path.relative_to(root)} holds an error output and will not be "
                              f"rendered: {found[0].describe()}", 1)
+
+
+def stage(rendered: Path, staging: Path, published: Path) -> None:
+    """Copy one edition's rendered HTML into the staging folder, ``rsync --link-dest`` style.
+
+    A file the published site already holds as it is (same size and modification time: the
+    site's files are copies made with their times) is hard-linked from the published site
+    instead of copied, so an incremental build copies only the pages it wrote (the whole site
+    is about 100 MB). Sphinx writes into its own output, never into the published site, and
+    nothing writes into the site after the swap, so a linked file is never changed in place.
+    """
+    def copy(src: str, dst: str) -> str:
+        old = published / Path(dst).relative_to(staging)
+        try:
+            a, b = os.stat(src), os.stat(old)
+            if a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns:
+                os.link(old, dst)
+                return dst
+        except OSError:
+            pass   # not published yet, or not linkable here: copy
+        return shutil.copy2(src, dst)
+
+    shutil.copytree(rendered, staging, ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"),
+                    dirs_exist_ok=True, copy_function=copy)
 
 
 def swap_in(new: Path, target: Path) -> None:
@@ -577,22 +601,24 @@ def build(root: Path | None = None, *, workers: int | None = None, force: bool =
 
 
 def execute(root: Path | None = None, *, workers: int | None = None, force: bool = False,
-            out=sys.stdout) -> BuildReport:
+            out=sys.stdout, in_process: bool = False) -> BuildReport:
     """Preflight, execute what changed and publish it into ``book/generated/``; no Sphinx.
 
     The live preview runs this before each Sphinx pass: only notebooks whose inputs changed
     run, and an executed notebook whose content did not change is not rewritten.
+    ``in_process``: a single stale notebook is executed from this process rather than a
+    worker started for it (the preview's passes, which run in a throw-away process).
     """
     root = root or project_root()
     with exclusive(root):
         stamp.forget(root)
-        report = _execute(root, workers, force, out)
+        report = _execute(root, workers, force, out, in_process)
         stamp.record(root)
     report.seconds = time.perf_counter() - report.started
     return report
 
 
-def _execute(root: Path, workers: int | None, force: bool, out) -> BuildReport:
+def _execute(root: Path, workers: int | None, force: bool, out, in_process: bool = False) -> BuildReport:
     started = time.perf_counter()
     runs = preflight(root)
     stale, components, reasons = plan(runs, root, force, out)
@@ -604,5 +630,5 @@ def _execute(root: Path, workers: int | None, force: bool, out) -> BuildReport:
     if not stale:
         print(f"All {len(runs)} notebook run(s) are up to date", file=out, flush=True)
     else:
-        execute_and_publish(stale, components, root, workers, out)
+        execute_and_publish(stale, components, root, workers, out, in_process)
     return report

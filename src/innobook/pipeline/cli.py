@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from .build import BuildError, build, preflight, project_root
+from .faults import expected_fault
 from .params import parse_cli_value
 
 
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: interrupted; the last good site is left in place", file=sys.stderr)
         return 130
     except Exception as err:  # an expected fault that reached here without a message of its own
-        fault = _expected_fault(err)
+        fault = expected_fault(err)
         if fault is None:
             raise
         print(f"error: {fault[0]}", file=sys.stderr)
@@ -164,24 +165,3 @@ def _i18n(root: Path, action: str, only: list[Path]) -> int:
         print(problem.describe())
     print(f"{len(problems)} problem(s)")
     return 1 if problems else 0
-
-
-def _expected_fault(err: Exception) -> tuple[str, int] | None:
-    """The message and exit code of a fault a user can cause and fix, or None."""
-    from ..data import DataValidationError
-    from .params import ParameterError
-
-    if isinstance(err, ParameterError):
-        return str(err), 2
-    if isinstance(err, DataValidationError):
-        return f"Data check failed, nothing was executed:\n{err}", 2
-    from .catalogs import CatalogError
-
-    if isinstance(err, CatalogError):
-        return str(err), 1
-    if isinstance(err, PermissionError):
-        return (f"cannot write {err.filename or 'a file'} ({err.strerror}); check that folder's "
-                "permissions or choose another folder", 2)
-    if isinstance(err, OSError) and err.filename:
-        return f"{err.filename}: {err.strerror or err}; check that path and its folder", 1
-    return None

@@ -237,18 +237,34 @@ def _lost(job: Job, err: BaseException) -> Outcome:
                    evalue="the worker process executing this notebook died (killed, or out of memory?)")
 
 
+def _report(outcome: Outcome, done: int, total: int, out) -> None:
+    status = "ok" if outcome.ok else ("TIMEOUT" if outcome.timed_out is not None else "FAILED")
+    note = f"  (kernel start retried after {outcome.retried})" if outcome.retried else ""
+    print(f"  [{done}/{total}] {outcome.run_id:<24} {status:<7} {outcome.seconds:6.1f} s{note}",
+          file=out, flush=True)
+
+
 def execute_all(jobs: Iterable[Job], workers: int | None = None, out=sys.stdout,
-                on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+                on_done: Callable[[Outcome], None] | None = None,
+                in_process: bool = False) -> list[Outcome]:
     """Execute jobs in parallel and print one progress line per finished notebook.
 
     ``on_done(outcome)`` is called as each run finishes (in the order they finish), so a
     caller can keep what is done even if the build is killed before the others end.
+    ``in_process``: a single job runs in this process, without starting a worker (the live
+    preview, whose passes run in a throw-away process that has papermill imported already).
     """
     jobs = list(jobs)
     if not jobs:
         return []
     workers = min(workers or default_jobs(), len(jobs))
     print(f"Executing {len(jobs)} notebook run(s) on {workers} worker(s)", file=out, flush=True)
+    if in_process and len(jobs) == 1:
+        outcome = execute_job(jobs[0])
+        _report(outcome, 1, 1, out)
+        if on_done is not None:
+            on_done(outcome)
+        return [outcome]
     outcomes = []
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
@@ -260,10 +276,7 @@ def execute_all(jobs: Iterable[Job], workers: int | None = None, out=sys.stdout,
             except BrokenProcessPool as err:
                 outcome = _lost(futures[fut], err)
             outcomes.append(outcome)
-            status = "ok" if outcome.ok else ("TIMEOUT" if outcome.timed_out is not None else "FAILED")
-            note = f"  (kernel start retried after {outcome.retried})" if outcome.retried else ""
-            print(f"  [{done}/{len(jobs)}] {outcome.run_id:<24} {status:<7} {outcome.seconds:6.1f} s{note}",
-                  file=out, flush=True)
+            _report(outcome, done, len(jobs), out)
             if on_done is not None:
                 on_done(outcome)
     order = {job.run_id: i for i, job in enumerate(jobs)}
