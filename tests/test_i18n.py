@@ -85,6 +85,22 @@ def test_compiling_refuses_a_broken_catalog_and_names_it(tmp_path, mutate, rule)
     assert not (root / catalogs.COMPILED).exists(), "nothing is compiled from a broken catalog"
 
 
+def test_catalogs_are_checked_again_only_when_what_they_read_changed(tmp_path):
+    root = _scratch(tmp_path)
+    assert catalogs.compile_if_changed(root), "the first build checks and compiles"
+    compiled = root / catalogs.COMPILED / catalogs.LANGUAGE / "LC_MESSAGES" / "book" / "conclusion.mo"
+    assert compiled.exists()
+    assert not catalogs.compile_if_changed(root), "nothing changed: nothing to check"
+    compiled.unlink()
+    assert catalogs.compile_if_changed(root), "a compiled catalog missing: compiled again"
+    po = root / catalogs.MESSAGES / "book" / "conclusion.po"
+    _break(po, lambda s: s + "（约12.5%）")
+    with pytest.raises(catalogs.CatalogError):
+        catalogs.compile_if_changed(root)
+    with pytest.raises(catalogs.CatalogError):   # refused again: a failed check is not remembered
+        catalogs.compile_if_changed(root)
+
+
 def test_a_fuzzy_message_is_refused(tmp_path):
     from babel.messages.pofile import write_po
 

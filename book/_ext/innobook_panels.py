@@ -357,5 +357,7 @@ def copy_print_edition(root: Path, outdir: Path, edition: str = "en") -> list[Pa
     if not pdf.exists():
         return []
     target = outdir / "book.pdf"
-    target.write_bytes(pdf.read_bytes())
+    data = pdf.read_bytes()
+    if not (target.exists() and target.read_bytes() == data):   # unchanged: keeps its time
+        target.write_bytes(data)
     return [target]

@@ -797,20 +797,29 @@ def _search_shows_text(out: Path) -> None:
     tools.write_text(SEARCH_DESCR.sub(r'.textContent =\1" (" + descr + ")";', js), encoding="utf-8")
 
 
+def _copy_if_changed(source: Path, target: Path) -> bool:
+    """Copy ``source`` to ``target`` unless ``target`` already holds the same bytes; True if
+    copied. A file left as it is keeps its time, so the site's staging links it instead of
+    copying it again (``innobook.pipeline.build.stage``)."""
+    import filecmp
+
+    if target.exists() and filecmp.cmp(source, target, shallow=False):
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return True
+
+
 def refresh_static(app: Sphinx, out: Path) -> list[Path]:
     """Copy into ``_static`` the files of ``html_static_path`` that differ from their copies.
     Sphinx copies them only when it writes at least one page, so an incremental build after
     an edit to a stylesheet or a script alone (no page out of date) would keep the old copy."""
-    import filecmp
-
     copied = []
     for entry in app.config.html_static_path:
         folder = Path(app.confdir, entry)
         for source in sorted(folder.rglob("*")) if folder.is_dir() else []:
             target = out / "_static" / source.relative_to(folder)
-            if source.is_file() and not (target.exists() and filecmp.cmp(source, target, shallow=False)):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
+            if source.is_file() and _copy_if_changed(source, target):
                 copied.append(target)
     return copied
 
@@ -845,9 +854,7 @@ def on_build_finished(app: Sphinx, exception) -> None:
     for rel, dest in files:
         src = root / "data" / rel
         if src.exists():
-            target = out / "data" / dest
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, target)
+            _copy_if_changed(src, out / "data" / dest)
     import innobook_panels
     import innobook_teaching
 
@@ -858,9 +865,7 @@ def on_build_finished(app: Sphinx, exception) -> None:
     for run in _runs(app)[1]:
         src = results / f"{run.run_id}.json"
         if src.exists():
-            target = out / GENERATED / "results" / src.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, target)
+            _copy_if_changed(src, out / GENERATED / "results" / src.name)
 
 
 # --------------------------------------------------------------------------- directives
@@ -1238,6 +1243,7 @@ def setup(app: Sphinx) -> dict:
     _cache_pybtex_plugin_lookups()
     _mend_incremental_search_index()
     app.setup_extension("innobook_bib_cache")
+    app.setup_extension("innobook_figure_numbers")
     app.connect("config-inited", on_config_inited)
     app.connect("builder-inited", note_start)
     app.connect("builder-inited", write_icon_css)

@@ -319,7 +319,7 @@ def build_site(root: Path, out=sys.stdout, force: bool = False) -> bool:
     where the last good one was. A failed build also discards the kept environments, so the
     next build reads every page again and reports every warning.
     """
-    from .catalogs import CatalogError, compile_all
+    from .catalogs import CatalogError, compile_all, compile_if_changed
     from .site_assets import prepare_assets
     from .sphinx_conf import editions, write_conf
 
@@ -347,7 +347,10 @@ def build_site(root: Path, out=sys.stdout, force: bool = False) -> bool:
     procs = {e: start_sphinx(root, write_conf(root, e), root / EDITION_DIRS[e][0]) for e in chosen if e == "en"}
     if "zh" in chosen:
         try:
-            compile_all(root)
+            if force:
+                compile_all(root)
+            else:
+                compile_if_changed(root)
         except CatalogError as err:
             # a finished English render stays valid for the next build; a failed one is discarded
             if any(finish(proc)[0] != 0 for proc in procs.values()):

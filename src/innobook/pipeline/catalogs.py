@@ -374,6 +374,51 @@ def compile_all(root: Path) -> Path:
     return out
 
 
+#: The inputs of :func:`compile_all` when it last succeeded (one digest), so that a build whose
+#: catalogs and their inputs did not change starts the Chinese render at once.
+COMPILE_KEY = Path("_build") / "cache" / "catalogs.json"
+
+
+def compile_inputs_digest(root: Path) -> str:
+    """One digest over everything :func:`compile_all` reads: the catalogs and the edition's
+    settings (``locales/``), the table of contents and configuration, the ``.bib`` files, the
+    runs' recorded untranslated text, the data package, the chapters' declarations and
+    prerequisites, and the package's code (the rules)."""
+    import yaml
+
+    from . import cache
+
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    files = [p for p in (root / LOCALES).rglob("*") if p.is_file()]
+    files += [root / "_toc.yml", root / "_config.yml", root / "data" / "datapackage.json",
+              root / "book" / "prerequisites.yml"]
+    files += [root / bib for bib in config.get("bibtex_bibfiles", [])]
+    files += sorted((root / RESULTS).glob("*.json")) + sorted((root / "notebooks").glob("*.params.yml"))
+    files += [p for p in (root / "src" / "innobook").rglob("*.py") if "__pycache__" not in p.parts]
+    return cache.sha256_files([f for f in set(files) if f.is_file()], root)
+
+
+def compile_if_changed(root: Path) -> bool:
+    """:func:`compile_all`, unless nothing it reads changed since it last succeeded and its
+    output is in place; True if it ran."""
+    import json
+
+    digest = compile_inputs_digest(root)
+    key = root / COMPILE_KEY
+    try:
+        known = json.loads(key.read_text()).get("inputs")
+    except (OSError, ValueError):
+        known = None
+    out = root / COMPILED / LANGUAGE / "LC_MESSAGES"
+    if known == digest and all((out / f"{docname_of(po, root)}.mo").is_file() for po in catalogs(root)):
+        return False
+    key.unlink(missing_ok=True)
+    compile_all(root)
+    key.parent.mkdir(parents=True, exist_ok=True)
+    key.write_text(json.dumps({"inputs": digest}))
+    return True
+
+
 def _replace_tree(new: Path, target: Path) -> None:
     """Put ``new`` in place of ``target``, leaving unchanged ``.mo`` files untouched (Sphinx
     re-reads a page whose catalog file changed)."""

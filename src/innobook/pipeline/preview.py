@@ -175,13 +175,78 @@ def _first_pass(build: PreviewPass) -> list[str]:
     return sorted(sys.modules)
 
 
-def _in_child(function, *args):
-    """Call ``function(*args)`` in a forked copy of this process, which it leaves untouched."""
-    from concurrent.futures import ProcessPoolExecutor
+def _in_child(function, *args, **kwargs):
+    """Call ``function`` in a forked copy of this process, which it leaves untouched; return
+    its result (None, after printing why, if it failed). If this process is interrupted
+    meanwhile, the copy is stopped too (a pass may be executing a notebook), not waited for."""
+    child, receive = _fork(function, args, kwargs)
+    try:
+        return _collect(child, receive)
+    except BaseException:
+        _stop(child)
+        raise
+
+
+async def _in_child_async(function, *args, **kwargs):
+    """:func:`_in_child` for the watcher's event loop, which goes on serving pages meanwhile;
+    a cancelled watcher (the server shutting down) stops the copy."""
+    import asyncio
+
+    child, receive = _fork(function, args, kwargs)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(None, _collect, child, receive)
+    except BaseException:
+        _stop(child)
+        raise
+
+
+def _fork(function, args, kwargs):
     import multiprocessing
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-        return pool.submit(function, *args).result()
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child_main, args=(send, function, args, kwargs))
+    child.start()
+    send.close()
+    return child, receive
+
+
+def _collect(child, receive):
+    try:
+        status, value = receive.recv()
+    except EOFError:
+        status, value = "failed", f"the pass ended without a result (exit code {child.exitcode})"
+    finally:
+        receive.close()
+    child.join()
+    if status == "failed":
+        print(f"error: {value}", flush=True)
+        return None
+    return value
+
+
+def _child_main(send, function, args, kwargs) -> None:
+    def stop(signum, frame):   # not the server's handlers, which the fork inherits
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        send.send(("done", function(*args, **kwargs)))
+    except KeyboardInterrupt:
+        send.send(("failed", "the pass was stopped"))
+    except BaseException as err:   # noqa: BLE001 - reported to the parent, which goes on
+        send.send(("failed", f"{type(err).__name__}: {err}"))
+    finally:
+        send.close()
+
+
+def _stop(child) -> None:
+    child.terminate()
+    child.join(10)
+    if child.is_alive():
+        child.kill()
+        child.join()
 
 
 def _warm_up(conf: Path) -> None:
@@ -214,13 +279,10 @@ def _watcher_class():
     class Watcher(RebuildServer):
         """sphinx-autobuild's watcher, which says "Waiting to detect changes..." only once it
         is watching (an edit saved before that would go unseen), and runs each pass in a
-        forked copy of this process, as its own does."""
+        forked copy of this process, as its own does, but stops that copy when the server
+        shuts down rather than waiting for the pass to end."""
 
         async def watch(self) -> None:
-            import asyncio
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
             import watchfiles
             from sphinx_autobuild.utils import show_message
 
@@ -234,8 +296,7 @@ def _watcher_class():
                         sys.stdout.flush()
                     continue
                 changed = [Path(path).resolve() for _, path in changes]
-                with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-                    await asyncio.wrap_future(pool.submit(self.change_callback, changed_paths=changed))
+                await _in_child_async(self.change_callback, changed_paths=changed)
                 self.flag.set()
 
     return Watcher
@@ -277,11 +338,16 @@ def preview(root: Path, port: int = 8000) -> int:
     url_host = f"127.0.0.1:{port}"
     print(f"Preview on http://{url_host}/: edits to book/, notebooks/, src/ and data/ rebuild what "
           "they touch (Ctrl-C to stop)", flush=True)
+
+    def stop(signum, frame):  # a terminated preview stops its server and its pass too
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     _warm_up(conf)
     build = PreviewPass(root, url_host)
     app = _app(root, build, url_host)
     show_message("Starting initial build")
-    for name in _in_child(_first_pass, build):
+    for name in _in_child(_first_pass, build) or ():
         if name not in sys.modules:   # what a pass imports lazily (the Sphinx pass, the writers)
             try:
                 importlib.import_module(name)
@@ -289,10 +355,6 @@ def preview(root: Path, port: int = 8000) -> int:
                 pass
     _IMPORTED.update(_book_modules(root))
 
-    def stop(signum, frame):  # a terminated preview stops its server too
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
     try:
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
     except KeyboardInterrupt:
