@@ -32,3 +32,15 @@ def test_a_pass_loads_the_books_own_modules_again_after_an_edit(tmp_path, monkey
         assert importlib.import_module("innobook_probe_extension").WORD == "after!"
     finally:
         sys.modules.pop("innobook_probe_extension", None)
+
+
+def test_a_pass_reports_a_broken_configuration_in_one_line():
+    import yaml
+
+    from innobook.pipeline.faults import expected_fault
+
+    try:
+        yaml.safe_load('title: "a" b')
+    except yaml.YAMLError as err:
+        message, code = expected_fault(err)
+    assert "not valid YAML" in message and "line 1" in message and code == 1

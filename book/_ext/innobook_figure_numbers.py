@@ -11,7 +11,9 @@ Sphinx's walk looks at (sections, ``toctree`` nodes, and every node Sphinx numbe
 with its caption), and none of the rest. A page's skeleton is kept in the build
 environment (pickled with it) and dropped when the page is read again or removed, so an
 incremental build loads only the doctrees of the pages it read. Sphinx's own walk runs on the
-skeletons, so the numbers are Sphinx's: a node that could be numbered is never cut down.
+skeletons, and each copy of a node that may be numbered passes Sphinx's own test the way the
+node does (it is kept whole otherwise), so the numbers are Sphinx's;
+``tests/test_figure_numbers.py`` compares them, clean and after an edit.
 """
 
 from __future__ import annotations

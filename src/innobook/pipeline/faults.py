@@ -20,6 +20,10 @@ def expected_fault(err: Exception) -> tuple[str, int] | None:
 
     if isinstance(err, CatalogError):
         return str(err), 1
+    import yaml
+
+    if isinstance(err, yaml.YAMLError):
+        return f"a YAML file (_config.yml, _toc.yml or a notebook's .params.yml) is not valid YAML: {err}", 1
     if isinstance(err, PermissionError):
         return (f"cannot write {err.filename or 'a file'} ({err.strerror}); check that folder's "
                 "permissions or choose another folder", 2)

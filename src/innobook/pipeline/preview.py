@@ -23,7 +23,8 @@ to an extension or to the engine shows at the next pass, as it did with a new pr
 
 Sphinx needs a ``conf.py``; Jupyter Book 1 derives one from ``_config.yml`` and
 ``_toc.yml`` (``jupyter-book config sphinx``). It is written to ``_build/preview/conf``
-with absolute paths, never into the book's own folders, and rewritten at each start.
+with absolute paths, never into the book's own folders, at each start and after each edit
+of ``_config.yml`` (the table of contents is read from ``_toc.yml`` at each pass).
 The preview keeps its own output and environment in ``_build/preview``, apart from the
 site that ``make book`` publishes.
 """
@@ -91,6 +92,8 @@ class PreviewPass:
             show_message(f"Detected changes ({', '.join(shown)})")
             show_message("Rebuilding...")
         try:
+            if any(path.name == "_config.yml" for path in changed_paths):
+                write_conf(self.root, "en", self.root / PREVIEW / "conf")   # Sphinx's conf.py follows it
             code = self.execute() or self.render()
         except Exception as err:   # noqa: BLE001 - the preview goes on; the author fixes and saves
             from .faults import expected_fault
