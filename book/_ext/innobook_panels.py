@@ -357,7 +357,19 @@ def copy_print_edition(root: Path, outdir: Path, edition: str = "en") -> list[Pa
     if not pdf.exists():
         return []
     target = outdir / "book.pdf"
-    data = pdf.read_bytes()
-    if not (target.exists() and target.read_bytes() == data):   # unchanged: keeps its time
-        target.write_bytes(data)
+    copy_if_changed(pdf, target)
     return [target]
+
+
+def copy_if_changed(source: Path, target: Path) -> bool:
+    """Copy ``source`` to ``target`` unless ``target`` already holds the same bytes; True if
+    copied. A file left as it is keeps its time, so the site's staging links it instead of
+    copying it again (``innobook.pipeline.build.stage``)."""
+    import filecmp
+    import shutil
+
+    if target.exists() and filecmp.cmp(source, target, shallow=False):
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return True

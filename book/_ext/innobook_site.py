@@ -797,34 +797,26 @@ def _search_shows_text(out: Path) -> None:
     tools.write_text(SEARCH_DESCR.sub(r'.textContent =\1" (" + descr + ")";', js), encoding="utf-8")
 
 
-def _copy_if_changed(source: Path, target: Path) -> bool:
-    """Copy ``source`` to ``target`` unless ``target`` already holds the same bytes; True if
-    copied. A file left as it is keeps its time, so the site's staging links it instead of
-    copying it again (``innobook.pipeline.build.stage``)."""
-    import filecmp
-
-    if target.exists() and filecmp.cmp(source, target, shallow=False):
-        return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
-    return True
-
-
 def refresh_static(app: Sphinx, out: Path) -> list[Path]:
     """Copy into ``_static`` the files of ``html_static_path`` that differ from their copies.
     Sphinx copies them only when it writes at least one page, so an incremental build after
     an edit to a stylesheet or a script alone (no page out of date) would keep the old copy."""
+    from innobook_panels import copy_if_changed
+
     copied = []
     for entry in app.config.html_static_path:
         folder = Path(app.confdir, entry)
         for source in sorted(folder.rglob("*")) if folder.is_dir() else []:
             target = out / "_static" / source.relative_to(folder)
-            if source.is_file() and _copy_if_changed(source, target):
+            if source.is_file() and copy_if_changed(source, target):
                 copied.append(target)
     return copied
 
 
 def on_build_finished(app: Sphinx, exception) -> None:
+    import innobook_panels
+    import innobook_teaching
+
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
@@ -854,10 +846,7 @@ def on_build_finished(app: Sphinx, exception) -> None:
     for rel, dest in files:
         src = root / "data" / rel
         if src.exists():
-            _copy_if_changed(src, out / "data" / dest)
-    import innobook_panels
-    import innobook_teaching
-
+            innobook_panels.copy_if_changed(src, out / "data" / dest)
     innobook_teaching.write_student_editions(root, out, _runs(app)[1], _edition(app),
                                              stamps=Path(app.doctreedir) / "innobook-student.json")
     innobook_panels.copy_print_edition(root, out, _edition(app))
@@ -865,7 +854,7 @@ def on_build_finished(app: Sphinx, exception) -> None:
     for run in _runs(app)[1]:
         src = results / f"{run.run_id}.json"
         if src.exists():
-            _copy_if_changed(src, out / GENERATED / "results" / src.name)
+            innobook_panels.copy_if_changed(src, out / GENERATED / "results" / src.name)
 
 
 # --------------------------------------------------------------------------- directives

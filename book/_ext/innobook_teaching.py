@@ -151,8 +151,10 @@ def write_student_editions(root: Path, outdir: Path, runs, lang: str = "en",
     written = []
     folder = outdir / "student"
     folder.mkdir(parents=True, exist_ok=True)
+    from innobook.pipeline.catalogs import OUTPUTS
+
     known = json.loads(stamps.read_text()) if stamps and stamps.exists() else {}
-    catalog = root / "locales" / "zh_CN" / "outputs.po"
+    catalog = root / OUTPUTS
 
     def stat(path: Path) -> str:
         return f"{path.stat().st_mtime_ns}:{path.stat().st_size}" if path.exists() else "-"

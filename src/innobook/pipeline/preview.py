@@ -95,6 +95,9 @@ class PreviewPass:
             if any(path.name == "_config.yml" for path in changed_paths):
                 write_conf(self.root, "en", self.root / PREVIEW / "conf")   # Sphinx's conf.py follows it
             code = self.execute() or self.render()
+        except BuildError as err:   # a notebook failed: the build's own message
+            print(f"error: {err}", flush=True)
+            code = err.exit_code or 1
         except Exception as err:   # noqa: BLE001 - the preview goes on; the author fixes and saves
             from .faults import expected_fault
 
@@ -113,15 +116,10 @@ class PreviewPass:
         return code
 
     def execute(self) -> int:
-        """Execute the notebooks whose inputs changed, if any; 0 when all went well."""
-        if stamp.unchanged(self.root):
-            print("Nothing changed since the last execution", flush=True)
+        """Execute the notebooks whose inputs changed, if any (0: nothing failed)."""
+        if stamp.says_unchanged(self.root):
             return 0
-        try:
-            report = execute(self.root, in_process=True)
-        except BuildError as err:
-            print(f"error: {err}", flush=True)
-            return err.exit_code or 1
+        report = execute(self.root, in_process=True)
         print(f"Done in {report.seconds:.1f} s: executed {len(report.executed)}, "
               f"up to date {len(report.up_to_date)}", flush=True)
         return 0

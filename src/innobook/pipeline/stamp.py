@@ -1,4 +1,5 @@
-"""A quick "has anything changed?" check before the real one, for the live preview.
+"""A quick "has anything changed?" check before the real one, for the live preview and
+``make book``.
 
 The build's cache compares SHA-256 digests of every input, after validating the data: exact,
 but it takes seconds (pandas, frictionless and the hashing). The live preview asks the
@@ -73,7 +74,13 @@ def quick_exit(argv: list[str]) -> bool:
     env = os.environ.get("INNOBOOK_ROOT")
     here = Path(env).resolve() if env else Path.cwd().resolve()
     root = next((p for p in (here, *here.parents) if (p / "_config.yml").exists()), None)
-    if root is None or not unchanged(root):
+    return root is not None and says_unchanged(root)
+
+
+def says_unchanged(root: Path) -> bool:
+    """:func:`unchanged`, saying so when it is (the live preview before each pass, and
+    ``execute --if-changed``)."""
+    if not unchanged(root):
         return False
     print("Nothing changed since the last execution", flush=True)
     return True
